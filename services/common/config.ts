@@ -177,7 +177,7 @@ export function commonSpec(service: 'producer' | 'consumer', managementPort: num
     KAFKA_CLIENT_ID: text({
       doc: 'Kafka client id; defaults to the service name and the host (pod) name',
       default: `event-pipeline-${service}-${hostname()}`,
-      defaultText: `event-pipeline-${service}-<hostname>`,
+      defaultText: 'event-pipeline-<service>-<hostname>',
       pattern: /^[A-Za-z0-9._-]{1,200}$/,
     }),
     KAFKA_SSL: boolean({ doc: 'Connect to Kafka with TLS', default: false }),
@@ -206,6 +206,7 @@ export function commonSpec(service: 'producer' | 'consumer', managementPort: num
     MANAGEMENT_PORT: port({
       doc: 'Port of /livez, /readyz and /metrics',
       default: managementPort,
+      defaultText: '8081 (producer), 8082 (consumer)',
     }),
     SHUTDOWN_TIMEOUT_MS: integer({
       doc: 'Deadline for a graceful shutdown after SIGTERM; keep it below the pod grace period',
