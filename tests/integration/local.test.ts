@@ -1,0 +1,80 @@
+/**
+ * `npm run local` end to end: Kafka, topics and both services come up, a message sent to
+ * the API is processed by the consumer, and Ctrl-C (SIGINT to the process group, as a
+ * terminal sends it) brings everything down with exit 0 and no broker left behind.
+ */
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { freePort, waitForStatus } from '../support/service-process';
+
+const ROOT = join(__dirname, '..', '..');
+
+function metricValue(metrics: string, name: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(name));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('npm run local', () => {
+  it('runs Kafka and both services, and Ctrl-C stops all of it with exit 0', async () => {
+    const kafkaPort = await freePort();
+    const apiPort = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist', 'scripts', 'local.js'),
+        '--port',
+        String(kafkaPort),
+        '--api-port',
+        String(apiPort),
+      ],
+      {
+        env: { ...process.env, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    try {
+      await waitForStatus(`http://127.0.0.1:${apiPort + 1}/readyz`, 200, { timeoutMs: 90_000 });
+      await waitForStatus(`http://127.0.0.1:${apiPort + 2}/readyz`, 200, { timeoutMs: 60_000 });
+      expect(output).toContain(`KAFKA_BROKERS=127.0.0.1:${kafkaPort}`);
+      expect(output).toContain(`producer API   http://127.0.0.1:${apiPort}`);
+
+      const response = await fetch(`http://127.0.0.1:${apiPort}/v1/topics/events/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ key: 'local-1', value: { hello: 'local' } }] }),
+      });
+      expect(response.status).toBe(200);
+
+      const deadline = Date.now() + 30_000;
+      let processed = 0;
+      while (Date.now() < deadline && processed < 1) {
+        const metrics = await (await fetch(`http://127.0.0.1:${apiPort + 2}/metrics`)).text();
+        processed = metricValue(
+          metrics,
+          'event_pipeline_consumed_messages_total{topic="events",result="processed"',
+        );
+        if (processed < 1) await new Promise((done) => setTimeout(done, 250));
+      }
+      expect(processed).toBe(1);
+    } finally {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(output).toContain('Kafka stopped; bye');
+    await expect(fetch(`http://127.0.0.1:${apiPort}/`)).rejects.toThrow();
+    const kafkaRefuses = await new Promise<boolean>((resolve) => {
+      const socket = createConnection(kafkaPort, '127.0.0.1');
+      socket.on('connect', () => (socket.destroy(), resolve(false)));
+      socket.on('error', () => resolve(true));
+    });
+    expect(kafkaRefuses).toBe(true);
+  }, 180_000);
+});

@@ -1,0 +1,153 @@
+/**
+ * Kafka helpers for integration tests: the cluster comes from KAFKA_BROKERS (set by the
+ * integration global setup, or by you to use your own cluster).
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type IHeaders, type KafkaConfig, type logCreator } from 'kafkajs';
+
+/** kafkajs logs nothing (its retries are noisy and expected in tests); KAFKAJS_TEST_LOG=1 shows warnings. */
+export const silentLogCreator: logCreator = () => (entry) => {
+  if (process.env.KAFKAJS_TEST_LOG === '1' && entry.level <= logLevel.WARN) {
+    process.stderr.write(`[kafkajs ${entry.namespace}] ${entry.log.message}\n`);
+  }
+};
+
+export function brokersFromEnv(): string[] {
+  const value = process.env.KAFKA_BROKERS ?? '';
+  const brokers = value
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  if (brokers.length === 0) {
+    throw new Error(
+      'KAFKA_BROKERS is not set: run integration tests through jest (its global setup starts Kafka) ' +
+        'or set KAFKA_BROKERS=host:port,... to use your own cluster',
+    );
+  }
+  return brokers;
+}
+
+/** A kafkajs client for tests: brokers from KAFKA_BROKERS unless given, silent logs. */
+export function testKafka(config: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({
+    clientId: 'integration-test',
+    logCreator: silentLogCreator,
+    ...config,
+    brokers: config.brokers ?? brokersFromEnv(),
+  });
+}
+
+/** A topic name no other test (or earlier run against the same cluster) uses. */
+export function uniqueTopic(prefix: string): string {
+  const safe = prefix.replace(/[^a-zA-Z0-9._-]/g, '-');
+  return `${safe}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface ClusterOption {
+  /** Default: KAFKA_BROKERS. */
+  brokers?: string[];
+}
+
+export async function createTopic(
+  name: string,
+  partitions: number,
+  replicationFactor?: number,
+  options: ClusterOption & { config?: Record<string, string> } = {},
+): Promise<void> {
+  const admin = testKafka({ brokers: options.brokers }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: name,
+          numPartitions: partitions,
+          replicationFactor: replicationFactor ?? -1,
+          configEntries: Object.entries(options.config ?? {}).map(([n, value]) => ({
+            name: n,
+            value,
+          })),
+        },
+      ],
+    });
+    if (!created) throw new Error(`topic ${name} already exists`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string | string[]>;
+  timestamp: string;
+}
+
+export function decodeHeaders(headers: IHeaders | undefined): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    result[name] = Array.isArray(value) ? value.map((v) => v.toString()) : value.toString();
+  }
+  return result;
+}
+
+/**
+ * Reads `topic` from the beginning with a fresh consumer group until at least `count`
+ * messages arrived (rejects after `timeoutMs` saying how many came), then disconnects.
+ * Returns everything received, in arrival order: more than `count` means duplicates or
+ * extra messages, which is for the test to judge.
+ */
+export async function consumeAll(
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+  options: ClusterOption = {},
+): Promise<ConsumedMessage[]> {
+  const consumer = testKafka({ brokers: options.brokers }).consumer({
+    groupId: uniqueTopic('test-reader'),
+    maxWaitTimeInMs: 200,
+  });
+  const messages: ConsumedMessage[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `consumeAll(${topic}): ${messages.length} of ${count} messages after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+      if (count <= 0) resolve();
+      consumer
+        .run({
+          eachMessage: async ({ topic: from, partition, message }) => {
+            messages.push({
+              topic: from,
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers: decodeHeaders(message.headers),
+              timestamp: message.timestamp,
+            });
+            if (messages.length >= count) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return messages; // after disconnect: includes whatever arrived in the meantime
+}
