@@ -231,7 +231,7 @@ export const producerSpec = {
     secret: true,
   }),
   API_KEYS_FILE: text({
-    doc: 'File with one API key per line (e.g. a mounted Secret); combined with API_KEYS',
+    doc: 'File with one API key per line (e.g. a mounted Secret; blank lines and # comments are skipped); combined with API_KEYS',
   }),
   MAX_BODY_BYTES: integer({
     doc: 'Largest request body accepted (413 above)',
@@ -250,7 +250,7 @@ export const producerSpec = {
     default: 'none',
   }),
   BATCH_LINGER_MS: integer({
-    doc: 'How long the batcher waits for more messages before sending a batch',
+    doc: 'How long the oldest waiting message waits for more before a batch is sent (batches also form while a send is in flight)',
     default: 2,
     min: 0,
     max: 1000,
@@ -262,19 +262,25 @@ export const producerSpec = {
     max: 100_000,
   }),
   BATCH_MAX_BYTES: integer({
-    doc: 'Largest Kafka request the batcher builds, in bytes of keys, values and headers',
+    doc: "Largest Kafka request the batcher builds, in bytes of keys, values and headers (each partition also stays within the topic's max.message.bytes)",
     default: 1_048_576,
     min: 1024,
     max: 64 * 1_048_576,
   }),
   BUFFER_MAX_MESSAGES: integer({
-    doc: 'Most messages waiting for Kafka; requests beyond it get 503 with Retry-After',
+    doc: 'Most messages waiting for Kafka (queued or in flight); requests beyond it get 503 with Retry-After',
     default: 20_000,
     min: 1,
     max: 10_000_000,
   }),
+  BUFFER_MAX_BYTES: integer({
+    doc: 'Most bytes (keys, values, headers) waiting for Kafka; requests beyond it get 503 with Retry-After',
+    default: 64 * 1_048_576,
+    min: 1024,
+    max: 4096 * 1_048_576,
+  }),
   PRODUCE_TIMEOUT_MS: integer({
-    doc: 'Longest a request waits for Kafka to acknowledge it before it gets 503',
+    doc: 'Longest a request waits for Kafka to acknowledge it before it gets 503 (its messages may still be written)',
     default: 10_000,
     min: 100,
     max: 300_000,
@@ -282,6 +288,12 @@ export const producerSpec = {
   HTTP_REQUEST_TIMEOUT_MS: integer({
     doc: 'Longest time to receive a whole request (slow clients are cut off)',
     default: 30_000,
+    min: 1000,
+    max: 600_000,
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: integer({
+    doc: 'Longest time to receive the request headers; at most HTTP_REQUEST_TIMEOUT_MS',
+    default: 10_000,
     min: 1000,
     max: 600_000,
   }),
@@ -318,7 +330,7 @@ export const consumerSpec = {
     max: 1000,
   }),
   HANDLER_MAX_RETRIES: integer({
-    doc: 'Retries of a failing message before it is dead-lettered',
+    doc: 'Retries of a failing message before it is dead-lettered (a value that is not JSON is dead-lettered at once)',
     default: 3,
     min: 0,
     max: 100,
@@ -336,22 +348,31 @@ export const consumerSpec = {
     max: 600_000,
   }),
   SESSION_TIMEOUT_MS: integer({
-    doc: 'Consumer group session timeout',
+    doc: 'Consumer group session timeout: an instance that stops heartbeating (e.g. killed) keeps its partitions this long',
     default: 30_000,
     min: 6000,
     max: 300_000,
   }),
   HEARTBEAT_INTERVAL_MS: integer({
-    doc: 'Consumer group heartbeat interval',
+    doc: 'Consumer group heartbeat interval (heartbeats continue while a slow handler runs)',
     default: 3000,
     min: 100,
     max: 60_000,
   }),
   LAG_REFRESH_INTERVAL_MS: integer({
-    doc: 'How often consumer lag is read from the log-end and committed offsets',
+    doc: 'How often consumer lag is read from the log-end and committed offsets (and sooner after each processed batch)',
     default: 5000,
     min: 100,
     max: 300_000,
+  }),
+  DLQ_WRITE_TIMEOUT_MS: integer({
+    doc: 'Longest wait for the dead-letter topic to acknowledge a message; then the partition pauses (1 s, doubling up to HANDLER_RETRY_BACKOFF_MAX_MS) and the write is retried; nothing behind it is committed',
+    default: 10_000,
+    min: 100,
+    max: 300_000,
+  }),
+  HANDLER_MODULE: text({
+    doc: 'Path of a JavaScript module exporting `handle(message, context)` to use instead of the built-in JSON handler',
   }),
 };
 
@@ -376,6 +397,20 @@ export function loadProducerConfig(env: Env = process.env): ProducerConfig {
   const problems = checkSasl(config);
   if (config.HTTP_PORT === config.MANAGEMENT_PORT) {
     problems.push('HTTP_PORT and MANAGEMENT_PORT must differ');
+  }
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (config.BUFFER_MAX_MESSAGES < config.MAX_MESSAGES_PER_REQUEST) {
+    problems.push('BUFFER_MAX_MESSAGES must be at least MAX_MESSAGES_PER_REQUEST');
+  }
+  if (config.BUFFER_MAX_BYTES < config.MAX_BODY_BYTES) {
+    problems.push('BUFFER_MAX_BYTES must be at least MAX_BODY_BYTES');
+  }
+  if (config.PRODUCE_TIMEOUT_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      'PRODUCE_TIMEOUT_MS must be below SHUTDOWN_TIMEOUT_MS (requests in flight finish during shutdown)',
+    );
   }
   checkCrossSettings(problems);
   return config;

@@ -24,6 +24,7 @@ export {
   KafkaJSProtocolError,
   KafkaJSConnectionError,
   KafkaJSRequestTimeoutError,
+  ConfigResourceTypes,
 } from 'kafkajs';
 export type {
   Producer,
@@ -34,6 +35,9 @@ export type {
   EachBatchPayload,
   KafkaMessage,
   IHeaders,
+  PartitionMetadata,
+  RetryOptions,
+  TopicMessages,
 } from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -82,3 +86,94 @@ export function createKafka(config: CommonConfig, logger: Logger): Kafka {
 
 /** The partitioner Java clients use (murmur2), so keys land where other clients put them. */
 export const defaultPartitioner = Partitioners.DefaultPartitioner;
+
+/**
+ * Reads the timestamp of the record at an offset, without a consumer group: the
+ * consumer's time lag is the age of the record at the committed offset. kafkajs has
+ * no public group-less fetch, so this uses its internal cluster client (stable: 2.2.4
+ * is kafkajs' final release). With a successor client this is assign + fetch of one
+ * record. The fetch asks for 1 byte; the broker still returns the first whole record
+ * batch (KIP-74), which holds the record.
+ */
+export interface RecordTimestampReader {
+  /** Timestamp (ms) of the first record at or after `offset`; undefined if there is none yet. */
+  timestampAt(topic: string, partition: number, offset: string): Promise<number | undefined>;
+  disconnect(): Promise<void>;
+}
+
+/** The parts of kafkajs' internal cluster and broker objects that the reader uses. */
+interface InternalFetchedMessage {
+  offset: string;
+  timestamp: string;
+}
+interface InternalBroker {
+  fetch(request: {
+    replicaId: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: Array<{
+      topic: string;
+      partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }>;
+    }>;
+  }): Promise<{
+    responses: Array<{ partitions: Array<{ messages: InternalFetchedMessage[] }> }>;
+  }>;
+}
+interface InternalCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isConnected(): boolean;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<InternalBroker>;
+}
+type CreateCluster = (options: { allowAutoTopicCreation: boolean }) => InternalCluster;
+
+const READ_COMMITTED = 1;
+const CONSUMER_REPLICA_ID = -1;
+
+export function createRecordTimestampReader(kafka: Kafka): RecordTimestampReader {
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (candidate) => candidate.description === 'private:Kafka:createCluster',
+  );
+  const create = symbol && (kafka as unknown as Record<symbol, CreateCluster | undefined>)[symbol];
+  if (!create) throw new Error('this kafkajs version has no internal cluster factory');
+  const cluster = create.call(kafka, { allowAutoTopicCreation: false });
+
+  const fetchFirst = async (topic: string, partition: number, offset: string) => {
+    if (!cluster.isConnected()) await cluster.connect();
+    await cluster.addTargetTopic(topic);
+    const [leader] = Object.keys(cluster.findLeaderForPartitions(topic, [partition]));
+    if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
+    const broker = await cluster.findBroker({ nodeId: leader });
+    const response = await broker.fetch({
+      replicaId: CONSUMER_REPLICA_ID,
+      isolationLevel: READ_COMMITTED,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: 1,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: offset, maxBytes: 1 }] }],
+    });
+    const messages = response.responses[0]?.partitions[0]?.messages ?? [];
+    const wanted = BigInt(offset);
+    // A batch may start before the requested offset.
+    const record = messages.find((message) => BigInt(message.offset) >= wanted);
+    return record === undefined ? undefined : Number(record.timestamp);
+  };
+
+  return {
+    timestampAt: async (topic, partition, offset) => {
+      try {
+        return await fetchFirst(topic, partition, offset);
+      } catch (error) {
+        // A moved leader or a deleted segment: the next call starts from fresh metadata.
+        await cluster.refreshMetadata().catch(() => undefined);
+        throw error;
+      }
+    },
+    disconnect: () => cluster.disconnect(),
+  };
+}

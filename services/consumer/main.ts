@@ -1,24 +1,120 @@
-// Placeholder entry point; the consumer service is being built in issue 4.
-import { createLogger } from '../common/logger';
-import { Health } from '../common/health';
-import { Lifecycle, runMain } from '../common/lifecycle';
+/**
+ * The consumer service: reads the configured topics in consumer group CONSUMER_GROUP_ID,
+ * hands each message to the handler (at least once, in order per partition), dead-letters
+ * what cannot be processed, and reports lag and health on the management port.
+ */
 import { loadConsumerConfig } from '../common/config';
-import { createMetricsRegistry } from '../common/metrics';
+import { Health } from '../common/health';
+import { createKafka, createRecordTimestampReader, defaultPartitioner } from '../common/kafka';
+import { Lifecycle, runMain } from '../common/lifecycle';
+import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
+import { createMetricsRegistry } from '../common/metrics';
+import { DeadLetterPublisher } from './dead-letter';
+import { loadHandler } from './handler-loader';
+import { LagMonitor } from './lag-monitor';
+import { createConsumerMetrics } from './metrics';
+import { MessageProcessor } from './processor';
+import { backoffDelay, sleep } from './retry';
+import { ConsumerRunner } from './runner';
 
 runMain('consumer', async () => {
   const config = loadConsumerConfig();
+  const handler = await loadHandler(config.HANDLER_MODULE);
   const logger = createLogger({ service: 'consumer', level: config.LOG_LEVEL });
   const health = new Health();
   const lifecycle = new Lifecycle({ logger, health, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  const stopping = new AbortController();
+  lifecycle.onShutdown('stop starting', async () => stopping.abort());
   lifecycle.installSignalHandlers();
   lifecycle.installCrashHandlers();
+
+  const registry = createMetricsRegistry('consumer');
+  const metrics = createConsumerMetrics(registry, config.TOPICS);
+  const kafka = createKafka(config, logger);
+  const backoff = {
+    initialMs: config.HANDLER_RETRY_BACKOFF_MS,
+    maxMs: config.HANDLER_RETRY_BACKOFF_MAX_MS,
+  };
+
+  const deadLetterProducer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: defaultPartitioner,
+  });
+  const processor = new MessageProcessor({
+    handler,
+    deadLetters: new DeadLetterPublisher(
+      deadLetterProducer,
+      config.DLQ_TOPIC,
+      config.CONSUMER_GROUP_ID,
+    ),
+    metrics,
+    logger,
+    maxRetries: config.HANDLER_MAX_RETRIES,
+    backoff,
+    deadLetterTimeoutMs: config.DLQ_WRITE_TIMEOUT_MS,
+  });
+  const lagMonitor = new LagMonitor({
+    admin: kafka.admin(),
+    reader: createRecordTimestampReader(kafka),
+    groupId: config.CONSUMER_GROUP_ID,
+    topics: config.TOPICS,
+    intervalMs: config.LAG_REFRESH_INTERVAL_MS,
+    metrics,
+    logger,
+  });
+  const runner = new ConsumerRunner({
+    kafka,
+    logger,
+    metrics,
+    processor,
+    groupId: config.CONSUMER_GROUP_ID,
+    topics: config.TOPICS,
+    partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
+    sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    // At least 1 s between attempts: a write that fails at once must not spin.
+    blockedBackoff: {
+      initialMs: Math.max(backoff.initialMs, 1000),
+      maxMs: Math.max(backoff.maxMs, 1000),
+    },
+    onBatchProcessed: () => lagMonitor.refreshSoon(),
+  });
+  health.addReadinessCheck('kafka-consumer', () => runner.readiness());
+  health.addLivenessCheck('kafka-consumer', () => runner.liveness());
+
+  // Shutdown order: stop consuming (commit, leave the group), then the clients it used.
+  lifecycle.onShutdown('consumer', () => runner.stop());
+  lifecycle.onShutdown('lag monitor', () => lagMonitor.stop());
+  lifecycle.onShutdown('dead-letter producer', () => deadLetterProducer.disconnect());
   const management = await startManagementServer({
     port: config.MANAGEMENT_PORT,
     health,
-    registry: createMetricsRegistry('consumer'),
+    registry,
     logger,
   });
   lifecycle.onShutdown('management server', () => management.close());
-  logger.info('consumer started');
+
+  lagMonitor.start();
+  // Kafka may not be reachable yet: keep trying (not ready meanwhile) instead of exiting.
+  for (let attempt = 1; !stopping.signal.aborted; attempt += 1) {
+    try {
+      await deadLetterProducer.connect();
+      await runner.start();
+      logger.info(
+        {
+          topics: config.TOPICS,
+          groupId: config.CONSUMER_GROUP_ID,
+          deadLetterTopic: config.DLQ_TOPIC,
+        },
+        'consumer started',
+      );
+      return;
+    } catch (error) {
+      const retryInMs = backoffDelay(attempt, { initialMs: 1000, maxMs: 30_000 });
+      logger.warn({ err: error, attempt, retryInMs }, 'could not start consuming; retrying');
+      await sleep(retryInMs, stopping.signal);
+    }
+  }
 });

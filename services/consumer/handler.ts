@@ -1,0 +1,31 @@
+/**
+ * The default message handler: parse the JSON value, log it, done. Replace it with your
+ * own logic by editing this file, or point HANDLER_MODULE at a module that exports a
+ * `handle` function of the same type. Throwing makes the consumer retry (and finally
+ * dead-letter) the message; counting and timing are done by the consumer.
+ */
+import { UnprocessableMessageError, type ConsumedMessage, type Handler } from './message';
+
+export function parseJsonValue(message: ConsumedMessage): unknown {
+  if (message.value === null) throw new UnprocessableMessageError('value is null, expected JSON');
+  try {
+    return JSON.parse(message.value.toString('utf8'));
+  } catch {
+    // Not chained to the SyntaxError: its text quotes the value, which only debug logs may show.
+    throw new UnprocessableMessageError('value is not valid JSON');
+  }
+}
+
+export const handle: Handler = async (message, { logger }) => {
+  const value = parseJsonValue(message);
+  logger.debug(
+    {
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      key: message.key?.toString('utf8') ?? null,
+      value,
+    },
+    'message handled',
+  );
+};

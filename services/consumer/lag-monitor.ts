@@ -1,0 +1,229 @@
+/**
+ * Publishes consumer lag for every partition of the subscribed topics, as the group
+ * sees it (log-end and committed offsets from an admin client), so it stays right when
+ * this instance is idle, stuck, or does not own the partition. It refreshes every
+ * LAG_REFRESH_INTERVAL_MS and shortly after a batch was processed. How the numbers are
+ * computed is described in lag.ts.
+ *
+ * Reading the timestamp of the record at the committed offset costs one small fetch
+ * per lagging partition, and only when its committed offset moved: a stuck partition
+ * reuses the timestamp it already read.
+ */
+import type { Admin, RecordTimestampReader } from '../common/kafka';
+import type { Logger } from '../common/logger';
+import { ageSeconds, LogEndTimeline, partitionLag } from './lag';
+import type { ConsumerMetrics } from './metrics';
+
+export interface LagMonitorOptions {
+  admin: Admin;
+  reader: RecordTimestampReader;
+  groupId: string;
+  topics: readonly string[];
+  intervalMs: number;
+  metrics: ConsumerMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Delay after a processed batch, so that the batch's commit has landed. */
+const SOON_DELAY_MS = 250;
+
+/** Per partition: when the oldest unconsumed record was appended; undefined when caught up. */
+interface Oldest {
+  labels: { topic: string; partition: string };
+  appendedAtMs: number | undefined;
+}
+
+interface KnownTimestamp {
+  offset: bigint;
+  timestampMs: number | undefined;
+}
+
+export class LagMonitor {
+  private readonly now: () => number;
+  private readonly timelines = new Map<string, LogEndTimeline>();
+  private readonly timestamps = new Map<string, KnownTimestamp>();
+  private readonly oldest = new Map<string, Oldest>();
+  private connected = false;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private lastStartedAt = 0;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+
+  constructor(private readonly options: LagMonitorOptions) {
+    this.now = options.now ?? Date.now;
+    options.metrics.beforeLagSecondsScrape(() => this.publishLagSeconds());
+  }
+
+  /** Lag seconds is computed at scrape time, so it keeps growing between refreshes. */
+  publishLagSeconds(): void {
+    const now = this.now();
+    for (const { labels, appendedAtMs } of this.oldest.values()) {
+      this.options.metrics.lagSeconds.set(
+        labels,
+        appendedAtMs === undefined ? 0 : ageSeconds(now, appendedAtMs),
+      );
+    }
+  }
+
+  start(): void {
+    this.scheduleInterval(0);
+  }
+
+  /** Asks for a refresh soon; many calls in a short time cause one refresh. */
+  refreshSoon(): void {
+    if (this.stopped || this.soonTimer) return;
+    const spacing = Math.min(this.options.intervalMs, 1000);
+    const wait = Math.max(SOON_DELAY_MS, this.lastStartedAt + spacing - this.now());
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.refreshOnce();
+    }, wait);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.intervalTimer);
+    clearTimeout(this.soonTimer);
+    await this.running;
+    await Promise.allSettled([this.options.admin.disconnect(), this.options.reader.disconnect()]);
+  }
+
+  private scheduleInterval(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.intervalTimer);
+    this.intervalTimer = setTimeout(() => {
+      void this.refreshOnce().finally(() => this.scheduleInterval(this.options.intervalMs));
+    }, delayMs);
+  }
+
+  /** Runs one refresh; a request during a refresh runs once more after it. */
+  refreshOnce(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        this.lastStartedAt = this.now();
+        await this.refresh().then(
+          () => {
+            this.publishLagSeconds();
+            this.reportRecovery();
+          },
+          (error: unknown) => this.reportFailure(error),
+        );
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async refresh(): Promise<void> {
+    const { admin, groupId, topics } = this.options;
+    if (!this.connected) {
+      await admin.connect();
+      this.connected = true;
+    }
+    // Committed offsets first: read before the log ends, lag can only be overstated
+    // by what arrived in between, never negative.
+    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    const committedOf = new Map<string, bigint | undefined>();
+    for (const { topic, partitions } of committed) {
+      for (const { partition, offset } of partitions) {
+        const value = BigInt(offset);
+        committedOf.set(`${topic}/${partition}`, value >= 0n ? value : undefined);
+      }
+    }
+    await Promise.all(
+      topics.map(async (topic) => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const sampledAt = this.now();
+        await Promise.all(
+          ends.map(({ partition, high, low }) =>
+            this.updatePartition(topic, partition, {
+              logEnd: BigInt(high),
+              logStart: BigInt(low),
+              committed: committedOf.get(`${topic}/${partition}`),
+              sampledAt,
+            }),
+          ),
+        );
+      }),
+    );
+  }
+
+  private async updatePartition(
+    topic: string,
+    partition: number,
+    offsets: { logEnd: bigint; logStart: bigint; committed: bigint | undefined; sampledAt: number },
+  ): Promise<void> {
+    const key = `${topic}/${partition}`;
+    const timeline = this.timelines.get(key) ?? new LogEndTimeline();
+    this.timelines.set(key, timeline);
+    timeline.record(offsets.logEnd, offsets.sampledAt);
+
+    const lag = partitionLag(offsets);
+    const labels = { topic, partition: String(partition) };
+    this.options.metrics.lagMessages.set(labels, Number(lag.messages));
+    if (lag.messages === 0n) {
+      this.oldest.set(key, { labels, appendedAtMs: undefined });
+      return;
+    }
+    const timestampMs = await this.oldestTimestamp(topic, partition, lag.oldestUnconsumed);
+    // The timeline has just seen a log end past this offset, so it always has an answer.
+    const appendedAtMs = timestampMs ?? timeline.appendedAt(lag.oldestUnconsumed)?.atMs;
+    if (appendedAtMs !== undefined) this.oldest.set(key, { labels, appendedAtMs });
+  }
+
+  /** Timestamp of the record at `offset`, read once per offset; undefined if unreadable. */
+  private async oldestTimestamp(
+    topic: string,
+    partition: number,
+    offset: bigint,
+  ): Promise<number | undefined> {
+    const key = `${topic}/${partition}`;
+    const known = this.timestamps.get(key);
+    if (known && known.offset === offset && known.timestampMs !== undefined) {
+      return known.timestampMs;
+    }
+    try {
+      const read = await this.options.reader.timestampAt(topic, partition, offset.toString());
+      const timestampMs = read !== undefined && read >= 0 ? read : undefined;
+      this.timestamps.set(key, { offset, timestampMs });
+      return timestampMs;
+    } catch (error) {
+      this.options.logger.debug(
+        { topic, partition, offset: offset.toString(), err: error },
+        'could not read the oldest unconsumed record; estimating its time',
+      );
+      return undefined;
+    }
+  }
+
+  private reportFailure(error: unknown): void {
+    // Connecting again is cheap when the connection is fine and needed when it is not.
+    this.connected = false;
+    const text = error instanceof Error ? error.message : String(error);
+    // One warning per distinct problem, not one per refresh.
+    if (text !== this.lastError) {
+      this.options.logger.warn(
+        { err: error },
+        'consumer lag refresh failed; metrics keep the last values',
+      );
+      this.lastError = text;
+    }
+  }
+
+  private reportRecovery(): void {
+    if (this.lastError !== undefined) {
+      this.options.logger.info('consumer lag refresh works again');
+      this.lastError = undefined;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The contract between the consumer and a message handler. A handler is one async
+ * function; the consumer retries it with backoff when it throws and dead-letters the
+ * message when it keeps failing. Throw UnprocessableMessageError for a message no retry
+ * can fix (bad format): it goes to the dead-letter topic at once.
+ */
+import type { Logger } from '../common/logger';
+
+export interface ConsumedMessage {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offsets are 64-bit; kept as the decimal string Kafka clients use. */
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Header values are bytes; a name that occurs more than once has an array. */
+  readonly headers: Readonly<Record<string, Buffer | Buffer[] | undefined>>;
+  /** Milliseconds since the epoch (the record's CreateTime or LogAppendTime). */
+  readonly timestamp: number;
+}
+
+export interface HandlerContext {
+  readonly logger: Logger;
+  /** Aborted when the service shuts down; a long handler may use it to stop early. */
+  readonly signal: AbortSignal;
+  /** 1 on the first call, then 2, 3, … on retries. */
+  readonly attempt: number;
+}
+
+export type Handler = (message: ConsumedMessage, context: HandlerContext) => Promise<void>;
+
+/** A message that retrying cannot fix; it is dead-lettered without retries. */
+export class UnprocessableMessageError extends Error {
+  readonly code = 'unprocessable_message';
+  readonly retriable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnprocessableMessageError';
+  }
+}

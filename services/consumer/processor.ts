@@ -1,0 +1,181 @@
+/**
+ * What happens to one message: the handler is called, retried with backoff when it
+ * throws, and the message is dead-lettered when retries are used up (or at once when
+ * the handler says it is unprocessable). The outcome tells the runner whether the
+ * offset may be committed.
+ *
+ * A dead-letter write that fails or times out is remembered per partition. When the
+ * same offset comes back (the runner paused the partition and fetched it again), the
+ * remembered write is awaited or retried instead of calling the handler again, so a
+ * write that was only slow is not written twice.
+ */
+import type { Logger } from '../common/logger';
+import type { DeadLetterSink, Failure } from './dead-letter';
+import type { ConsumedMessage, Handler } from './message';
+import type { ConsumerMetrics } from './metrics';
+import { backoffDelay, sleep, type BackoffPolicy } from './retry';
+
+/**
+ * processed / dead_lettered: the offset may be committed.
+ * interrupted: shutdown began during a backoff; the message stays uncommitted.
+ * blocked: the dead-letter write failed; nothing at or after this offset may be committed.
+ */
+export type Outcome = 'processed' | 'dead_lettered' | 'interrupted' | 'blocked';
+
+export interface ProcessorOptions {
+  handler: Handler;
+  deadLetters: DeadLetterSink;
+  metrics: ConsumerMetrics;
+  logger: Logger;
+  maxRetries: number;
+  backoff: BackoffPolicy;
+  deadLetterTimeoutMs: number;
+  now?: () => number;
+}
+
+interface PendingDeadLetter {
+  offset: string;
+  failure: Failure;
+  write?: TrackedWrite;
+}
+
+interface TrackedWrite {
+  state: 'pending' | 'written' | 'failed';
+  error?: unknown;
+  done: Promise<void>;
+}
+
+function track(promise: Promise<void>): TrackedWrite {
+  const tracked: TrackedWrite = { state: 'pending', done: Promise.resolve() };
+  tracked.done = promise.then(
+    () => {
+      tracked.state = 'written';
+    },
+    (error: unknown) => {
+      tracked.state = 'failed';
+      tracked.error = error;
+    },
+  );
+  return tracked;
+}
+
+/** Any error that says `retriable: false` (kafkajs' convention too) skips the retries. */
+function isUnprocessable(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { retriable?: unknown }).retriable === false
+  );
+}
+
+const partitionKey = (message: ConsumedMessage) => `${message.topic}/${message.partition}`;
+
+export class MessageProcessor {
+  private readonly pending = new Map<string, PendingDeadLetter>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async process(message: ConsumedMessage, signal: AbortSignal): Promise<Outcome> {
+    const key = partitionKey(message);
+    let pending = this.pending.get(key);
+    if (pending && pending.offset !== message.offset) {
+      // The partition moved on without us (rebalance, seek): forget the stale write.
+      this.pending.delete(key);
+      pending = undefined;
+    }
+    if (!pending) {
+      const result = await this.handleWithRetries(message, signal);
+      if (result === 'processed' || result === 'interrupted') return result;
+      pending = { offset: message.offset, failure: result };
+      this.pending.set(key, pending);
+    }
+    return this.deadLetter(message, pending, signal);
+  }
+
+  private async handleWithRetries(
+    message: ConsumedMessage,
+    signal: AbortSignal,
+  ): Promise<'processed' | 'interrupted' | Failure> {
+    const { handler, metrics, logger, maxRetries, backoff } = this.options;
+    const labels = { topic: message.topic };
+    for (let attempt = 1; ; attempt += 1) {
+      const stopTimer = metrics.processingDuration.startTimer(labels);
+      try {
+        await handler(message, { logger, signal, attempt });
+        stopTimer();
+        metrics.consumed.inc({ ...labels, result: 'processed' });
+        metrics.endToEndLatency.observe(labels, Math.max(0, this.now() - message.timestamp) / 1000);
+        return 'processed';
+      } catch (error) {
+        stopTimer();
+        const where = {
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+        };
+        if (isUnprocessable(error)) {
+          return { reason: 'unprocessable', error, attempts: attempt };
+        }
+        if (attempt > maxRetries) {
+          return { reason: 'retries-exhausted', error, attempts: attempt };
+        }
+        const delayMs = backoffDelay(attempt, backoff);
+        metrics.consumed.inc({ ...labels, result: 'retried' });
+        logger.warn(
+          { ...where, attempt, retryInMs: delayMs, err: error },
+          'handler failed; retrying',
+        );
+        if (!(await sleep(delayMs, signal))) return 'interrupted';
+      }
+    }
+  }
+
+  private async deadLetter(
+    message: ConsumedMessage,
+    pending: PendingDeadLetter,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    const { deadLetters, metrics, logger, deadLetterTimeoutMs } = this.options;
+    const where = { topic: message.topic, partition: message.partition, offset: message.offset };
+    if (!pending.write || pending.write.state === 'failed') {
+      pending.write = track(deadLetters.write(message, pending.failure));
+    }
+    const write = pending.write;
+    const abort = new AbortController();
+    const stopWaiting = () => abort.abort();
+    signal.addEventListener('abort', stopWaiting, { once: true });
+    try {
+      await Promise.race([write.done, sleep(deadLetterTimeoutMs, abort.signal)]);
+    } finally {
+      signal.removeEventListener('abort', stopWaiting);
+      abort.abort();
+    }
+    if (write.state === 'written') {
+      this.pending.delete(partitionKey(message));
+      metrics.consumed.inc({ topic: message.topic, result: 'dead_lettered' });
+      logger.error(
+        {
+          ...where,
+          reason: pending.failure.reason,
+          attempts: pending.failure.attempts,
+          err: pending.failure.error,
+        },
+        'message dead-lettered',
+      );
+      return 'dead_lettered';
+    }
+    if (signal.aborted) return 'interrupted';
+    logger.error(
+      {
+        ...where,
+        err: write.state === 'failed' ? write.error : undefined,
+        timedOutAfterMs: write.state === 'pending' ? deadLetterTimeoutMs : undefined,
+      },
+      'dead-letter write failed; the partition does not move past this message',
+    );
+    return 'blocked';
+  }
+}

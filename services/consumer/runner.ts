@@ -1,0 +1,209 @@
+/**
+ * The kafkajs consumer: group membership, the batch loop and its commits.
+ *
+ * Each partition is handled sequentially; PARTITIONS_CONSUMED_CONCURRENTLY partitions
+ * run side by side. In a batch every message is processed, then its offset resolved
+ * and a heartbeat sent. Only resolved offsets are committed (kafkajs commits them after
+ * each batch, every second inside a long one, before a rebalance and on stop), and an
+ * offset is resolved only when its message was processed or dead-lettered. Auto-resolve
+ * of whole batches is off, so leaving a batch early (shutdown, stale batch, blocked dead
+ * letter) commits nothing past the last handled message. While one message is being
+ * handled, a timer keeps heartbeating, so a handler slower than the session timeout
+ * keeps its partitions.
+ */
+import type { CheckResult } from '../common/health';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from '../common/kafka';
+import type { Logger } from '../common/logger';
+import type { ConsumedMessage } from './message';
+import type { ConsumerMetrics } from './metrics';
+import type { MessageProcessor } from './processor';
+import { backoffDelay, type BackoffPolicy } from './retry';
+
+export interface RunnerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  metrics: ConsumerMetrics;
+  processor: MessageProcessor;
+  groupId: string;
+  topics: readonly string[];
+  partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** Pause of a partition whose dead-letter write failed, growing with repeated failures. */
+  blockedBackoff: BackoffPolicy;
+  /** Called after each processed batch (the lag monitor refreshes sooner). */
+  onBatchProcessed?: () => void;
+}
+
+type Headers = Record<string, Buffer | Buffer[] | undefined>;
+
+/** Longest time a handled offset stays uncommitted inside a long batch. */
+const COMMIT_INTERVAL_MS = 1000;
+
+export function toConsumedMessage(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): ConsumedMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    // kafkajs decodes header values as Buffers (an array when a name repeats).
+    headers: (message.headers ?? {}) as Headers,
+    timestamp: Number(message.timestamp),
+  };
+}
+
+export class ConsumerRunner {
+  private readonly consumer: Consumer;
+  private readonly shutdown = new AbortController();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly blockedCount = new Map<string, number>();
+  private joined = false;
+  private assignedCount = 0;
+  private fatal: Error | undefined;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      // An idle fetch returns at least this often, so a rebalance is noticed quickly.
+      maxWaitTimeInMs: Math.min(options.heartbeatIntervalMs, 5000),
+      allowAutoTopicCreation: false,
+    });
+    this.watchEvents();
+  }
+
+  private watchEvents(): void {
+    const { consumer, options } = this;
+    const { logger, metrics } = options;
+    const { GROUP_JOIN, REBALANCING, CRASH, STOP, END_BATCH_PROCESS } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.fatal = undefined;
+      this.assignedCount = Object.values(payload.memberAssignment).reduce(
+        (sum, partitions) => sum + partitions.length,
+        0,
+      );
+      metrics.rebalances.inc();
+      metrics.assignedPartitions.set(this.assignedCount);
+      logger.info(
+        {
+          memberId: payload.memberId,
+          isLeader: payload.isLeader,
+          assignment: payload.memberAssignment,
+          partitions: this.assignedCount,
+          durationMs: payload.duration,
+        },
+        'joined consumer group',
+      );
+    });
+    consumer.on(REBALANCING, () => logger.info('consumer group is rebalancing'));
+    consumer.on(CRASH, ({ payload }) => {
+      this.joined = false;
+      metrics.assignedPartitions.set(0);
+      if (!payload.restart) this.fatal = payload.error;
+      logger.error(
+        { err: payload.error, restart: payload.restart },
+        payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good',
+      );
+    });
+    consumer.on(STOP, () => {
+      this.joined = false;
+      metrics.assignedPartitions.set(0);
+    });
+    consumer.on(END_BATCH_PROCESS, () => options.onBatchProcessed?.());
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatchAutoResolve: false,
+      // Besides after each batch: inside a long batch at most this long goes uncommitted.
+      autoCommitInterval: COMMIT_INTERVAL_MS,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Stops fetching, lets the message in hand finish, commits, and leaves the group. */
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
+    await this.consumer.disconnect();
+  }
+
+  readiness(): CheckResult {
+    if (!this.joined) return { ok: false, detail: 'not a member of the consumer group' };
+    return {
+      ok: true,
+      detail: `member of ${this.options.groupId}, ${this.assignedCount} partitions`,
+    };
+  }
+
+  /** Fails only when kafkajs gave up for good; a Kafka outage alone restarts the consumer. */
+  liveness(): CheckResult {
+    if (this.fatal) return { ok: false, detail: `consumer crashed: ${this.fatal.message}` };
+    return { ok: true };
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause } =
+      payload;
+    const { processor } = this.options;
+    const signal = this.shutdown.signal;
+    // kafkajs sends a heartbeat only when the interval has passed and shares one request
+    // among concurrent callers; an error here resurfaces at the next heartbeat below.
+    const keepAlive = setInterval(
+      () => void heartbeat().catch(() => undefined),
+      this.options.heartbeatIntervalMs,
+    );
+    try {
+      for (const kafkaMessage of batch.messages) {
+        if (!isRunning() || isStale() || signal.aborted) break;
+        const message = toConsumedMessage(batch.topic, batch.partition, kafkaMessage);
+        const outcome = await processor.process(message, signal);
+        if (outcome === 'interrupted') break;
+        if (outcome === 'blocked') {
+          this.pauseBlocked(message, pause);
+          break;
+        }
+        this.blockedCount.delete(`${message.topic}/${message.partition}`);
+        resolveOffset(message.offset);
+        await heartbeat();
+        await commitOffsetsIfNecessary();
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Pauses the partition; when it resumes, kafkajs fetches again from the blocked offset. */
+  private pauseBlocked(message: ConsumedMessage, pause: () => () => void): void {
+    const key = `${message.topic}/${message.partition}`;
+    const failures = (this.blockedCount.get(key) ?? 0) + 1;
+    this.blockedCount.set(key, failures);
+    const delayMs = backoffDelay(failures, this.options.blockedBackoff);
+    const resume = pause();
+    this.options.logger.warn(
+      {
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        resumeInMs: delayMs,
+      },
+      'partition paused until the dead-letter write can be retried',
+    );
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      resume();
+    }, delayMs);
+    this.resumeTimers.add(timer);
+  }
+}

@@ -1,0 +1,110 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Admin, RecordTimestampReader } from '../../services/common/kafka';
+import { LagMonitor } from '../../services/consumer/lag-monitor';
+import { createConsumerMetrics } from '../../services/consumer/metrics';
+
+interface State {
+  committed: number;
+  high: number;
+  low: number;
+}
+
+function setup(state: State, timestamps: (offset: string) => number | undefined | Error) {
+  let now = 100_000;
+  const reads: string[] = [];
+  // Only the three admin calls the monitor makes are faked; the rest of Admin is unused.
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    fetchOffsets: async () => [
+      {
+        topic: 'events',
+        partitions: [{ partition: 0, offset: String(state.committed), metadata: null }],
+      },
+    ],
+    fetchTopicOffsets: async () => [
+      {
+        partition: 0,
+        offset: String(state.high),
+        high: String(state.high),
+        low: String(state.low),
+      },
+    ],
+  } as unknown as Admin;
+  const reader: RecordTimestampReader = {
+    timestampAt: async (_topic, _partition, offset) => {
+      reads.push(offset);
+      const result = timestamps(offset);
+      if (result instanceof Error) throw result;
+      return result;
+    },
+    disconnect: async () => undefined,
+  };
+  const registry = new Registry();
+  const metrics = createConsumerMetrics(registry, ['events']);
+  const monitor = new LagMonitor({
+    admin,
+    reader,
+    groupId: 'g',
+    topics: ['events'],
+    intervalMs: 1000,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    now: () => now,
+  });
+  const read = async (name: string) => {
+    const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+    return (metric as { values: Array<{ value: number }> } | undefined)?.values[0]?.value;
+  };
+  return {
+    monitor,
+    reads,
+    advance: (ms: number) => (now += ms),
+    lagMessages: () => read('event_pipeline_consumer_lag_messages'),
+    lagSeconds: () => read('event_pipeline_consumer_lag_seconds'),
+  };
+}
+
+describe('LagMonitor', () => {
+  it('reports 0 and 0 when the group is caught up', async () => {
+    const t = setup({ committed: 50, high: 50, low: 0 }, () => 1);
+    await t.monitor.refreshOnce();
+    expect(await t.lagMessages()).toBe(0);
+    expect(await t.lagSeconds()).toBe(0);
+    expect(t.reads).toEqual([]);
+  });
+
+  it('ages the record at the committed offset at scrape time, reading it only once', async () => {
+    const t = setup({ committed: 40, high: 50, low: 0 }, () => 100_000 - 7_000);
+    await t.monitor.refreshOnce();
+    expect(await t.lagMessages()).toBe(10);
+    expect(await t.lagSeconds()).toBe(7);
+    t.advance(3_000); // stuck: no refresh, the scrape alone sees it older
+    expect(await t.lagSeconds()).toBe(10);
+    await t.monitor.refreshOnce();
+    expect(t.reads).toEqual(['40']);
+  });
+
+  it('reads again when the committed offset moved', async () => {
+    const state = { committed: 40, high: 50, low: 0 };
+    const t = setup(state, (offset) => (offset === '40' ? 90_000 : 99_000));
+    await t.monitor.refreshOnce();
+    state.committed = 45;
+    await t.monitor.refreshOnce();
+    expect(t.reads).toEqual(['40', '45']);
+    expect(await t.lagSeconds()).toBe(1);
+  });
+
+  it('falls back to interpolating sampled log ends when the record cannot be read', async () => {
+    const state = { committed: 0, high: 0, low: 0 };
+    const t = setup(state, () => new Error('fetch failed'));
+    await t.monitor.refreshOnce(); // log end 0 at t=100 s
+    t.advance(10_000);
+    state.high = 100; // 100 records appended during those 10 s
+    await t.monitor.refreshOnce();
+    // Offset 0 was appended when the log end first passed it: about t=100.1 s, 9.9 s ago.
+    expect(await t.lagSeconds()).toBeCloseTo(9.9, 5);
+    expect(await t.lagMessages()).toBe(100);
+  });
+});
