@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     `starting Kafka (${options.brokers} node${options.brokers > 1 ? 's' : ''}) on 127.0.0.1:${ports.join(', ')}`,
   );
   const replicationFactor = options.brokers === 3 ? 3 : 1;
-  let cluster: KafkaCluster | undefined;
+  let cluster: KafkaCluster | undefined = undefined;
   const children: ChildProcess[] = [];
   let stopping = false;
 

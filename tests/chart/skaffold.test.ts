@@ -1,0 +1,264 @@
+/**
+ * skaffold.yaml against the repo: artifacts and Dockerfile targets, setValueTemplates and
+ * the chart's values, files it names, profile patches, and port-forwards against the
+ * rendered chart and the Kafka manifests. No skaffold binary runs here (there is no Docker
+ * and no cluster); this is what can be checked without one.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { byKind, render, type K8sObject } from './support/render';
+import { CHART, ROOT } from './support/tools';
+
+type Json = unknown;
+interface PortForward {
+  resourceType: string;
+  resourceName: string;
+  namespace: string;
+  port: number;
+  localPort: number;
+}
+interface Release {
+  name: string;
+  chartPath?: string;
+  remoteChart?: string;
+  version?: string;
+  valuesFiles?: string[];
+  setValueTemplates?: Record<string, string>;
+  setValues?: Record<string, string>;
+}
+interface Patch {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: Json;
+}
+interface SkaffoldConfig {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  requires?: Array<{ configs: string[] }>;
+  build?: { artifacts: Array<{ image: string; docker: { dockerfile: string; target: string } }> };
+  manifests?: { rawYaml?: string[] };
+  deploy?: { helm?: { releases: Release[] }; kubectl?: Record<string, Json> };
+  portForward?: PortForward[];
+  profiles?: Array<{ name: string; patches: Patch[] }>;
+}
+
+const configs = parseAllDocuments(readFileSync(join(ROOT, 'skaffold.yaml'), 'utf8')).map(
+  (doc) => doc.toJS() as SkaffoldConfig,
+);
+
+/** Applies RFC 6902 add/replace/remove to a copy; throws when a path does not exist. */
+function applyPatches(config: SkaffoldConfig, patches: readonly Patch[]): SkaffoldConfig {
+  const copy = structuredClone(config) as unknown as Record<string, Json>;
+  for (const patch of patches) {
+    const keys = patch.path.split('/').slice(1);
+    const last = keys.pop()!;
+    let parent: Json = copy;
+    for (const key of keys) {
+      const next: Json = (parent as Record<string, Json>)[key];
+      if (next === undefined)
+        throw new Error(`patch ${patch.op} ${patch.path}: ${key} does not exist`);
+      parent = next;
+    }
+    if (Array.isArray(parent)) {
+      const index = last === '-' ? parent.length : Number(last);
+      if (
+        !Number.isInteger(index) ||
+        index > parent.length ||
+        (patch.op !== 'add' && index >= parent.length)
+      ) {
+        throw new Error(`patch ${patch.op} ${patch.path}: no index ${last}`);
+      }
+      if (patch.op === 'add') parent.splice(index, 0, patch.value);
+      else if (patch.op === 'replace') parent[index] = patch.value;
+      else parent.splice(index, 1);
+    } else {
+      const record = parent as Record<string, Json>;
+      if (patch.op !== 'add' && !(last in record))
+        throw new Error(`patch ${patch.op} ${patch.path}: ${last} does not exist`);
+      if (patch.op === 'remove') delete record[last];
+      else record[last] = patch.value;
+    }
+  }
+  return copy as unknown as SkaffoldConfig;
+}
+
+/** Every variant of every config: as written, and with each of its profiles applied. */
+const variants = configs.flatMap((config) => [
+  { name: `${config.metadata.name}`, config },
+  ...(config.profiles ?? []).map((profile) => ({
+    name: `${config.metadata.name} -p ${profile.name}`,
+    config: applyPatches(config, profile.patches),
+  })),
+]);
+
+function dockerfileTargets(): string[] {
+  return [
+    ...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim),
+  ].map((match) => match[1]!);
+}
+
+function hasValuePath(values: Json, path: string): boolean {
+  let node: Json = values;
+  for (const key of path.split('.')) {
+    if (typeof node !== 'object' || node === null || !(key in node)) return false;
+    node = (node as Record<string, Json>)[key];
+  }
+  return true;
+}
+
+/** The kafka manifests a variant deploys, parsed. */
+function kafkaObjects(rawYaml: readonly string[]): K8sObject[] {
+  return rawYaml.flatMap((file) =>
+    parseAllDocuments(readFileSync(join(ROOT, file), 'utf8')).map((doc) => doc.toJS() as K8sObject),
+  );
+}
+
+test('every config uses the current schema version and requires only configs deployed before it', () => {
+  const seen: string[] = [];
+  for (const config of configs) {
+    expect(config.apiVersion).toBe('skaffold/v4beta14');
+    expect(config.kind).toBe('Config');
+    for (const required of (config.requires ?? []).flatMap((item) => item.configs))
+      expect(seen).toContain(required);
+    seen.push(config.metadata.name);
+  }
+  expect(seen).toEqual(['strimzi', 'kafka', 'event-pipeline']);
+});
+
+test('the profiles the Makefile uses exist in every config that needs them', () => {
+  for (const profile of ['light', 'monitoring']) {
+    expect(
+      configs.filter((config) => config.profiles?.some((item) => item.name === profile)).length,
+    ).toBeGreaterThan(0);
+  }
+  expect(readFileSync(join(ROOT, 'Makefile'), 'utf8')).toMatch(/light/);
+});
+
+test("artifacts are the Dockerfile targets and the chart's default image repositories", () => {
+  const artifacts = configs.flatMap((config) => config.build?.artifacts ?? []);
+  expect(artifacts.map((artifact) => artifact.docker.target).sort()).toEqual([
+    'consumer',
+    'producer',
+  ]);
+  const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<
+    string,
+    { image: { repository: string } }
+  >;
+  for (const artifact of artifacts) {
+    expect(dockerfileTargets()).toContain(artifact.docker.target);
+    expect(existsSync(join(ROOT, artifact.docker.dockerfile))).toBe(true);
+    expect(values[artifact.docker.target]!.image.repository).toBe(artifact.image);
+  }
+});
+
+describe.each(variants)('skaffold config $name', ({ config }) => {
+  const releases = config.deploy?.helm?.releases ?? [];
+
+  test('files it names exist; remote charts are pinned to an exact version', () => {
+    for (const file of [
+      ...(config.manifests?.rawYaml ?? []),
+      ...releases.flatMap((release) => release.valuesFiles ?? []),
+    ]) {
+      expect({ file, exists: existsSync(join(ROOT, file)) }).toEqual({ file, exists: true });
+    }
+    for (const release of releases) {
+      if (release.chartPath)
+        expect(existsSync(join(ROOT, release.chartPath, 'Chart.yaml'))).toBe(true);
+      if (release.remoteChart) {
+        expect(release.remoteChart).toMatch(/^oci:\/\//);
+        expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
+      }
+    }
+  });
+
+  test("setValueTemplates and setValues name keys of the chart's values and artifacts of this config", () => {
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Json;
+    const images = new Set(
+      (config.build?.artifacts ?? []).map((artifact) =>
+        artifact.image.replace(/[^A-Za-z0-9]/g, '_'),
+      ),
+    );
+    for (const release of releases.filter((item) => item.chartPath === 'helm/event-pipeline')) {
+      for (const [key, template] of Object.entries({
+        ...release.setValueTemplates,
+        ...release.setValues,
+      })) {
+        expect({ key, inValues: hasValuePath(values, key) }).toEqual({ key, inValues: true });
+        for (const match of String(template).matchAll(
+          /\{\{\s*\.IMAGE_(?:REPO|TAG|DIGEST|FULLY_QUALIFIED)_([A-Za-z0-9_]+)\s*\}\}/g,
+        )) {
+          expect(images).toContain(match[1]);
+        }
+      }
+    }
+  });
+
+  test('port-forwards point at objects and ports that the deployment creates', () => {
+    const forwards = config.portForward ?? [];
+    if (forwards.length === 0) return;
+    const release = releases.find((item) => item.chartPath === 'helm/event-pipeline');
+    const chartObjects = release
+      ? render({
+          valuesFiles: (release.valuesFiles ?? []).map((file) =>
+            file.replace('helm/event-pipeline/', ''),
+          ),
+        })
+      : [];
+    const kafka = kafkaObjects(config.manifests?.rawYaml ?? []);
+    const [cluster] = byKind(kafka, 'Kafka');
+    const pools = byKind(kafka, 'KafkaNodePool');
+    const brokerPods = pools.flatMap((pool) =>
+      Array.from(
+        { length: Number((pool.spec as { replicas: number }).replicas) },
+        (_, id) => `${cluster?.metadata.name}-${pool.metadata.name}-${id}`,
+      ),
+    );
+    const listenerPorts = (
+      (cluster?.spec as { kafka?: { listeners: Array<{ port: number }> } } | undefined)?.kafka
+        ?.listeners ?? []
+    ).map((item) => item.port);
+    const localPorts = forwards.map((forward) => forward.localPort);
+    expect(new Set(localPorts).size).toBe(localPorts.length);
+    for (const forward of forwards) {
+      expect(forward.namespace).toBe('event-pipeline');
+      if (forward.resourceType === 'service') {
+        const service = byKind(chartObjects, 'Service').find(
+          (item) => item.metadata.name === forward.resourceName,
+        );
+        expect({ service: forward.resourceName, found: service !== undefined }).toEqual({
+          service: forward.resourceName,
+          found: true,
+        });
+        const ports = (service!.spec as { ports: Array<{ port: number }> }).ports.map(
+          (port) => port.port,
+        );
+        expect(ports).toContain(forward.port);
+      } else {
+        expect(forward.resourceType).toBe('pod');
+        expect(brokerPods).toContain(forward.resourceName);
+        expect(listenerPorts).toContain(forward.port);
+        // The forward's local port must be the port this broker advertises on that listener.
+        const listeners = (
+          cluster!.spec as {
+            kafka: {
+              listeners: Array<{
+                port: number;
+                configuration?: { brokers?: Array<{ broker: number; advertisedPort?: number }> };
+              }>;
+            };
+          }
+        ).kafka.listeners;
+        const id = Number(forward.resourceName.split('-').pop());
+        const advertised = listeners
+          .find((item) => item.port === forward.port)
+          ?.configuration?.brokers?.find((item) => item.broker === id);
+        expect({ pod: forward.resourceName, port: advertised?.advertisedPort }).toEqual({
+          pod: forward.resourceName,
+          port: forward.localPort,
+        });
+      }
+    }
+  });
+});
