@@ -1,0 +1,44 @@
+/**
+ * What a kafkajs error means for a client of the API. kafkajs wraps the broker's error
+ * (retries exhausted, non-retriable) in `cause` chains; the broker's error type decides.
+ */
+import { ApiError } from './errors';
+
+/** Broker error types of every error in the cause chain (e.g. MESSAGE_TOO_LARGE). */
+export function kafkaErrorTypes(error: unknown): Set<string> {
+  const types = new Set<string>();
+  let current: unknown = error;
+  for (let depth = 0; depth < 10 && typeof current === 'object' && current !== null; depth += 1) {
+    const { type, cause } = current as { type?: unknown; cause?: unknown };
+    if (typeof type === 'string') types.add(type);
+    if (cause === current) break;
+    current = cause;
+  }
+  return types;
+}
+
+const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+const REJECTED = ['INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP'];
+
+/** 422 for errors caused by a record of the request (the batcher isolates those), else 503. */
+export function mapSendError(error: unknown): ApiError {
+  const types = kafkaErrorTypes(error);
+  const has = (list: string[]) => list.some((type) => types.has(type));
+  if (has(TOO_LARGE)) {
+    return new ApiError('record_too_large', 'Kafka refused a record of this request as too large');
+  }
+  if (has(REJECTED)) {
+    const [type] = [...types].filter((candidate) => REJECTED.includes(candidate));
+    return new ApiError('record_rejected', 'Kafka refused a record of this request', {
+      kafkaError: type,
+    });
+  }
+  return new ApiError(
+    'kafka_unavailable',
+    'Kafka did not acknowledge the messages; they may have been written',
+  );
+}
+
+export function isUnknownTopic(error: unknown): boolean {
+  return kafkaErrorTypes(error).has('UNKNOWN_TOPIC_OR_PARTITION');
+}

@@ -1,0 +1,369 @@
+import {
+  Batcher,
+  type BatcherOptions,
+  type PartitionAck,
+  type TopicBatch,
+} from '../../services/producer/batcher';
+import { ApiError } from '../../services/producer/errors';
+import { mapSendError } from '../../services/producer/kafka-errors';
+import type { OutgoingRecord } from '../../services/producer/records';
+
+/** A fake Kafka: keeps a log per topic-partition, assigns offsets like a broker. */
+class FakeKafka {
+  readonly log = new Map<string, OutgoingRecord[]>();
+  readonly sends: TopicBatch[][] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Resolves pending sends when set to manual. */
+  private gates: Array<() => void> = [];
+  manual = false;
+  failWith: ((batches: TopicBatch[]) => unknown) | undefined;
+
+  send = async (batches: TopicBatch[]): Promise<PartitionAck[]> => {
+    this.sends.push(batches);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.manual) await new Promise<void>((resolve) => this.gates.push(resolve));
+      else await Promise.resolve();
+      const failure = this.failWith?.(batches);
+      if (failure) throw failure;
+      const acks: PartitionAck[] = [];
+      for (const { topic, records } of batches) {
+        const byPartition = new Map<number, OutgoingRecord[]>();
+        for (const record of records) {
+          byPartition.set(record.partition, [...(byPartition.get(record.partition) ?? []), record]);
+        }
+        for (const [partition, list] of byPartition) {
+          const key = `${topic}/${partition}`;
+          const existing = this.log.get(key) ?? [];
+          acks.push({ topic, partition, baseOffset: String(existing.length) });
+          this.log.set(key, [...existing, ...list]);
+        }
+      }
+      return acks;
+    } finally {
+      this.inFlight -= 1;
+    }
+  };
+
+  release(): void {
+    const gates = this.gates;
+    this.gates = [];
+    gates.forEach((open) => open());
+  }
+}
+
+function record(
+  value: string,
+  partition: number,
+  key: string | null = null,
+  bytes = 100,
+): OutgoingRecord {
+  return { key, value, headers: undefined, partition, bytes };
+}
+
+function batcher(kafka: FakeKafka, overrides: Partial<BatcherOptions> = {}): Batcher {
+  return new Batcher({
+    send: kafka.send,
+    mapError: mapSendError,
+    lingerMs: 5,
+    maxBatchMessages: 1000,
+    maxBatchBytes: 1_000_000,
+    bufferMaxMessages: 10_000,
+    bufferMaxBytes: 10_000_000,
+    maxRecordBatchBytes: () => 1_000_000,
+    requestTimeoutMs: 5_000,
+    ...overrides,
+  });
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+async function expectApiError(promise: Promise<unknown>, code: string): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  expect((error as ApiError).code).toBe(code);
+  return error as ApiError;
+}
+
+describe('batcher', () => {
+  test('coalesces concurrent requests into one send and gives each its own offsets in order', async () => {
+    const kafka = new FakeKafka();
+    const b = batcher(kafka);
+    const first = b.submit('t', [record('a1', 0, 'a'), record('b1', 1, 'b'), record('a2', 0, 'a')]);
+    const second = b.submit('t', [record('b2', 1, 'b'), record('c1', 2, 'c')]);
+    const third = b.submit('u', [record('x', 0)]);
+    const results = await Promise.all([first, second, third]);
+    expect(kafka.sends).toHaveLength(1);
+    expect(results[0]).toEqual([
+      { partition: 0, offset: '0' },
+      { partition: 1, offset: '0' },
+      { partition: 0, offset: '1' },
+    ]);
+    expect(results[1]).toEqual([
+      { partition: 1, offset: '1' },
+      { partition: 2, offset: '0' },
+    ]);
+    expect(results[2]).toEqual([{ partition: 0, offset: '0' }]);
+    // The offsets the requests got are where the fake broker put exactly those records.
+    expect(kafka.log.get('t/0')?.map((r) => r.value)).toEqual(['a1', 'a2']);
+    expect(kafka.log.get('t/1')?.map((r) => r.value)).toEqual(['b1', 'b2']);
+    await tick();
+    expect(b.bufferedMessages).toBe(0);
+  });
+
+  test('keeps one send in flight; later requests wait and keep their order per key', async () => {
+    const kafka = new FakeKafka();
+    kafka.manual = true;
+    const b = batcher(kafka, { lingerMs: 0 });
+    const pending: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 30; i += 1) {
+      pending.push(b.submit('t', [record(`k${i % 3}-${i}`, i % 3, `k${i % 3}`)]));
+      if (i % 7 === 0) await tick();
+      kafka.release();
+    }
+    while (b.bufferedMessages > 0) {
+      kafka.release();
+      await tick();
+    }
+    await Promise.all(pending);
+    expect(kafka.maxInFlight).toBe(1);
+    expect(kafka.sends.length).toBeGreaterThan(1);
+    for (let p = 0; p < 3; p += 1) {
+      const values = kafka.log.get(`t/${p}`)?.map((r) => Number(r.value.split('-')[1]));
+      expect(values).toEqual([...(values ?? [])].sort((x, y) => x - y));
+      expect(values).toHaveLength(10);
+    }
+  });
+
+  test('a batch holds at most maxBatchMessages, maxBatchBytes and a partition max.message.bytes', async () => {
+    const kafka = new FakeKafka();
+    const byCount = batcher(kafka, { maxBatchMessages: 4 });
+    await byCount.submit(
+      't',
+      Array.from({ length: 10 }, (_, i) => record(String(i), i % 2)),
+    );
+    expect(kafka.sends.map((s) => s[0]?.records.length)).toEqual([4, 4, 2]);
+
+    const kafka2 = new FakeKafka();
+    const byBytes = batcher(kafka2, { maxBatchBytes: 250 });
+    await byBytes.submit(
+      't',
+      Array.from({ length: 5 }, (_, i) => record(String(i), i)),
+    );
+    expect(kafka2.sends.map((s) => s[0]?.records.length)).toEqual([2, 2, 1]);
+
+    // Two partitions, 61 bytes of batch header + 100 per record, limit 300 per partition.
+    const kafka3 = new FakeKafka();
+    const byPartition = batcher(kafka3, { maxRecordBatchBytes: () => 300 });
+    const results = await byPartition.submit('t', [
+      record('p0-1', 0),
+      record('p1-1', 1),
+      record('p0-2', 0),
+      record('p0-3', 0),
+      record('p1-2', 1),
+    ]);
+    expect(kafka3.sends.map((s) => s[0]?.records.map((r) => r.value))).toEqual([
+      ['p0-1', 'p1-1', 'p0-2'],
+      ['p0-3', 'p1-2'],
+    ]);
+    expect(results).toEqual([
+      { partition: 0, offset: '0' },
+      { partition: 1, offset: '0' },
+      { partition: 0, offset: '1' },
+      { partition: 0, offset: '2' },
+      { partition: 1, offset: '1' },
+    ]);
+  });
+
+  describe('with fake timers', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    test('lingers before sending a batch that is not full', async () => {
+      const kafka = new FakeKafka();
+      const b = batcher(kafka, { lingerMs: 50 });
+      const done = b.submit('t', [record('a', 0)]);
+      await jest.advanceTimersByTimeAsync(30);
+      const later = b.submit('t', [record('b', 0)]);
+      await jest.advanceTimersByTimeAsync(10);
+      expect(kafka.sends).toHaveLength(0);
+      await jest.advanceTimersByTimeAsync(15);
+      await Promise.all([done, later]);
+      expect(kafka.sends).toHaveLength(1);
+      expect(kafka.sends[0]?.[0]?.records).toHaveLength(2);
+    });
+
+    test('a full batch leaves without lingering', async () => {
+      const kafka = new FakeKafka();
+      const b = batcher(kafka, { lingerMs: 10_000, maxBatchMessages: 3 });
+      const done = b.submit('t', [record('a', 0), record('b', 0), record('c', 0)]);
+      await jest.advanceTimersByTimeAsync(1);
+      await done;
+      expect(kafka.sends).toHaveLength(1);
+    });
+
+    test('a request not acknowledged in time gets produce_timeout and its queued records are dropped', async () => {
+      const kafka = new FakeKafka();
+      kafka.manual = true;
+      const b = batcher(kafka, { lingerMs: 0, requestTimeoutMs: 1000 });
+      const first = b.submit('t', [record('a', 0)]);
+      await jest.advanceTimersByTimeAsync(1);
+      const second = b.submit('t', [record('b', 0)]);
+      const firstError = expectApiError(first, 'produce_timeout');
+      const secondError = expectApiError(second, 'produce_timeout');
+      await jest.advanceTimersByTimeAsync(1000);
+      const error = await firstError;
+      await secondError;
+      expect(error.status).toBe(503);
+      expect(error.retryAfterSeconds).toBeGreaterThan(0);
+      kafka.release();
+      await jest.advanceTimersByTimeAsync(10);
+      // "b" timed out while queued: it was never sent.
+      expect(kafka.sends).toHaveLength(1);
+      expect(b.bufferedMessages).toBe(0);
+    });
+  });
+
+  test('refuses a request that does not fit in the buffer, at once, and accepts again after', async () => {
+    const kafka = new FakeKafka();
+    kafka.manual = true;
+    const b = batcher(kafka, { lingerMs: 0, bufferMaxMessages: 5, bufferMaxBytes: 100_000 });
+    const first = b.submit('t', [record('a', 0), record('b', 0), record('c', 0)]);
+    await expectApiError(
+      b.submit('t', [record('d', 0), record('e', 0), record('f', 0)]),
+      'buffer_full',
+    );
+    const fits = b.submit('t', [record('g', 0), record('h', 0)]);
+    expect(b.bufferedMessages).toBe(5);
+    while (b.bufferedMessages > 0) {
+      kafka.release();
+      await tick();
+    }
+    await Promise.all([first, fits]);
+    const again = b.submit('t', [record('i', 0)]);
+    await tick();
+    kafka.release();
+    await expect(again).resolves.toHaveLength(1);
+
+    const bytes = new FakeKafka();
+    bytes.manual = true;
+    const byBytes = batcher(bytes, { lingerMs: 0, bufferMaxBytes: 250 });
+    const held = byBytes.submit('t', [record('a', 0), record('b', 0)]);
+    await expectApiError(byBytes.submit('t', [record('c', 0)]), 'buffer_full');
+    await tick();
+    bytes.release();
+    await held;
+  });
+
+  test('an empty buffer takes a request larger than the buffer limits', async () => {
+    const kafka = new FakeKafka();
+    const b = batcher(kafka, { bufferMaxMessages: 2 });
+    await expect(
+      b.submit('t', [record('a', 0), record('b', 0), record('c', 0)]),
+    ).resolves.toHaveLength(3);
+  });
+
+  test('a record Kafka refuses fails only the request holding it', async () => {
+    const kafka = new FakeKafka();
+    kafka.failWith = (batches) =>
+      batches.some((batch) => batch.records.some((r) => r.value === 'huge'))
+        ? Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' })
+        : undefined;
+    const b = batcher(kafka);
+    const good1 = b.submit('t', [record('g1', 0)]);
+    const bad = b.submit('t', [record('ok', 1), record('huge', 0)]);
+    const good2 = b.submit('t', [record('g2', 0)]);
+    const error = await expectApiError(bad, 'record_too_large');
+    expect(error.status).toBe(422);
+    await expect(good1).resolves.toEqual([{ partition: 0, offset: '0' }]);
+    await expect(good2).resolves.toEqual([{ partition: 0, offset: '1' }]);
+    // One combined attempt, then one per request in their order.
+    expect(kafka.sends.map((s) => s.flatMap((t) => t.records.map((r) => r.value)))).toEqual([
+      ['g1', 'ok', 'huge', 'g2'],
+      ['g1'],
+      ['ok', 'huge'],
+      ['g2'],
+    ]);
+  });
+
+  test('an unavailable Kafka fails every request of the batch with 503 and reports it', async () => {
+    const kafka = new FakeKafka();
+    kafka.failWith = () =>
+      Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' });
+    const failures: string[] = [];
+    const b = batcher(kafka, { onSendFailure: (_e, mapped) => failures.push(mapped.code) });
+    const results = await Promise.allSettled([
+      b.submit('t', [record('a', 0)]),
+      b.submit('t', [record('b', 1)]),
+    ]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: 'kafka_unavailable',
+        status: 503,
+      });
+    }
+    expect(kafka.sends).toHaveLength(1);
+    expect(failures).toEqual(['kafka_unavailable']);
+    await tick();
+    expect(b.bufferedMessages).toBe(0);
+  });
+
+  test('a partition missing from the acknowledgement fails its requests', async () => {
+    const b = batcher(new FakeKafka(), {
+      send: async () => [{ topic: 't', partition: 0, baseOffset: '7' }],
+    });
+    const [ok, missing] = await Promise.allSettled([
+      b.submit('t', [record('a', 0)]),
+      b.submit('t', [record('b', 1)]),
+    ]);
+    expect(ok).toEqual({ status: 'fulfilled', value: [{ partition: 0, offset: '7' }] });
+    expect((missing as PromiseRejectedResult).reason).toMatchObject({ code: 'kafka_unavailable' });
+  });
+
+  test('offsets beyond 2^53 stay exact', async () => {
+    const b = batcher(new FakeKafka(), {
+      send: async () => [{ topic: 't', partition: 0, baseOffset: '9007199254740993' }],
+    });
+    await expect(b.submit('t', [record('a', 0), record('b', 0)])).resolves.toEqual([
+      { partition: 0, offset: '9007199254740993' },
+      { partition: 0, offset: '9007199254740994' },
+    ]);
+  });
+
+  test('failAll answers queued and in-flight requests; close refuses new ones; drain waits', async () => {
+    const kafka = new FakeKafka();
+    kafka.manual = true;
+    const b = batcher(kafka, { lingerMs: 0 });
+    const inFlight = b.submit('t', [record('a', 0)]);
+    await tick();
+    const queued = b.submit('t', [record('b', 0)]);
+    b.failAll(new ApiError('kafka_unavailable', 'gone'));
+    await expectApiError(inFlight, 'kafka_unavailable');
+    await expectApiError(queued, 'kafka_unavailable');
+    let drained = false;
+    const draining = b.drain().then(() => (drained = true));
+    await tick();
+    expect(drained).toBe(false); // the send is still in flight
+    kafka.release();
+    await draining;
+    b.close(new ApiError('shutting_down', 'bye'));
+    await expectApiError(b.submit('t', [record('c', 0)]), 'shutting_down');
+    expect(kafka.sends).toHaveLength(1);
+  });
+
+  test('drain flushes at once instead of lingering', async () => {
+    const kafka = new FakeKafka();
+    const b = batcher(kafka, { lingerMs: 60_000 });
+    const pending = b.submit('t', [record('a', 0)]);
+    const started = Date.now();
+    await b.drain();
+    await pending;
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
