@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export type ServiceName = 'producer' | 'consumer';
 
@@ -60,16 +61,21 @@ export function startService(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.pipe(out, { end: false });
-  child.stderr?.pipe(out, { end: false });
+  // Whole lines only, so stdout and stderr never interleave inside a JSON line.
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => out.write(`${line}\n`));
+  }
   const exited = new Promise<number | string>((resolveExit) => {
-    child.on('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown'));
+    // 'close' comes after the output streams ended, so every log line is in the file by then.
+    child.on('close', (code, signal) => resolveExit(code ?? signal ?? 'unknown'));
   });
-  const readLogs = () =>
-    readFileSync(logFile, 'utf8')
-      .split('\n')
+  const readLogs = () => {
+    const lines = readFileSync(logFile, 'utf8').split('\n');
+    lines.pop(); // the text after the last newline is a line still being written
+    return lines
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+  };
   return {
     name,
     child,
