@@ -1,55 +1,206 @@
 #!/usr/bin/env bash
-# `make forward`: port-forwards to the kind deployment until Ctrl-C.
+# `make forward`: port-forwards to the kind deployment, supervised, until Ctrl-C.
 #   producer API          127.0.0.1:8080   (management 8081, consumer management 8082)
 #   Kafka, host tools     127.0.0.1:19092+N  -> broker N, listener `host` (advertises 127.0.0.1:19092+N)
 #   Kafka, Docker tools   :19192+N           -> broker N, listener `docker` (advertises host.docker.internal:19192+N)
+#                         :19292+N           -> broker N, listener `dockerscram` when the cluster has it
+#                                               (conduktor/scram/enable.sh adds it)
 #   Grafana               127.0.0.1:3000   (when the monitoring stack is installed)
-# A Kafka client learns every broker's advertised address from the first one it reaches,
-# so each broker pod gets its own forward to the port it advertises.
-# FORWARD_ADDRESS=0.0.0.0 makes the Kafka forwards reachable from Docker containers on Linux
-# (host.docker.internal -> host-gateway); the default keeps them on 127.0.0.1.
-set -euo pipefail
+#
+# A Kafka client learns every broker's advertised address from the first one it reaches, so
+# each broker pod gets its own forward, to the ports its listeners advertise. The Kafka ports
+# come from the live Kafka resource: every listener whose brokers advertise 127.0.0.1,
+# localhost or host.docker.internal is forwarded, broker N's advertisedPort to the listener's
+# port in broker N's pod.
+#
+# Supervision: one `kubectl port-forward` per target pod (each broker; one ready pod of the
+# producer, of the consumer and of Grafana). Every FORWARD_POLL_SECONDS (default 2) each target
+# is checked; a forward is restarted when its kubectl exited, or when its pod was replaced,
+# restarted a container, or stopped being ready (a Service's forward then moves to another
+# ready pod). Ctrl-C (or SIGTERM) stops them all.
+#
+# FORWARD_ADDRESS: where the Kafka forwards listen (default 127.0.0.1). A container of Docker
+# Engine on Linux reaches the host through host.docker.internal -> host-gateway (the docker0
+# bridge address), so there use FORWARD_ADDRESS=0.0.0.0, or the narrower
+# FORWARD_ADDRESS=127.0.0.1,172.17.0.1. Docker Desktop reaches 127.0.0.1 by itself.
+set -uo pipefail
 
 NAMESPACE="${NAMESPACE:-event-pipeline}"
+RELEASE="${RELEASE:-event-pipeline}"
 KAFKA_CLUSTER="${KAFKA_CLUSTER:-event-kafka}"
 ADDRESS="${FORWARD_ADDRESS:-127.0.0.1}"
+POLL="${FORWARD_POLL_SECONDS:-2}"
+LOG_DIR="${FORWARD_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/forward.XXXXXX")}"
 CONTEXT_ARGS=()
 [[ -n "${KUBE_CONTEXT:-}" ]] && CONTEXT_ARGS=(--context "$KUBE_CONTEXT")
 kc() { kubectl "${CONTEXT_ARGS[@]}" "$@"; }
+say() { printf '[forward] %s\n' "$*"; }
 
-pids=()
+# The Kafka forwards always listen on 127.0.0.1 too (the `host` listener is for host tools).
+KAFKA_ADDRESS="$ADDRESS"
+[[ ",$ADDRESS," == *,0.0.0.0,* || ",$ADDRESS," == *,127.0.0.1,* ]] || KAFKA_ADDRESS="127.0.0.1,$ADDRESS"
+
+declare -A PID=() IDENTITY=() POD=() PORTS=() WAITING=()
+
+stop_slot() {
+  local slot="$1" pid="${PID[$1]:-}"
+  if [[ -n "$pid" ]]; then
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  fi
+  PID[$slot]=""
+}
+
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  trap - EXIT INT TERM
+  for slot in "${!PID[@]}"; do stop_slot "$slot"; done
+  say "stopped"
+  exit 0
 }
 trap cleanup EXIT INT TERM
 
-forward() {
-  local description="$1"
-  shift
-  echo "forward: $description"
-  kc port-forward "$@" >/dev/null &
-  pids+=("$!")
+# "uid restarts ready" of a pod, or nothing when it does not exist; ready is true only when
+# the pod is Running, not terminating, and every container is ready.
+pod_identity() {
+  local ns="$1" pod="$2" out
+  out=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.metadata.uid} {.metadata.deletionTimestamp} {.status.phase} {range .status.containerStatuses[*]}{.restartCount},{.ready};{end}' 2>/dev/null) || return 0
+  [[ -n "$out" ]] || return 0
+  local uid deletion phase containers restarts=0 ready=true
+  read -r uid deletion phase containers <<<"$out"
+  # No deletionTimestamp: the fields shift left by one.
+  if [[ "$deletion" == Running || "$deletion" == Pending || "$deletion" == Succeeded || "$deletion" == Failed || "$deletion" == Unknown ]]; then
+    containers="$phase"
+    phase="$deletion"
+    deletion=""
+  fi
+  [[ -z "$deletion" && "$phase" == Running && -n "$containers" ]] || ready=false
+  local entry
+  IFS=';' read -ra entries <<<"$containers"
+  for entry in "${entries[@]}"; do
+    [[ -n "$entry" ]] || continue
+    restarts=$((restarts + ${entry%%,*}))
+    [[ "${entry##*,}" == true ]] || ready=false
+  done
+  echo "$uid $restarts $ready"
 }
 
-forward "producer API http://127.0.0.1:8080, management :8081" \
-  -n "$NAMESPACE" service/event-pipeline-producer 8080:http 8081:management
-forward "consumer management http://127.0.0.1:8082" \
-  -n "$NAMESPACE" service/event-pipeline-consumer 8082:management
+# A ready pod behind a Service (the current one while it stays ready), or nothing.
+service_pod() {
+  local ns="$1" service="$2" current="$3" selector pods pod
+  selector=$(kc -n "$ns" get service "$service" -o jsonpath='{.spec.selector}' 2>/dev/null) || return 0
+  selector=$(sed -e 's/[{}"]//g' -e 's/:/=/g' <<<"$selector")
+  [[ -n "$selector" ]] || return 0
+  if [[ -n "$current" && "$(pod_identity "$ns" "$current")" == *" true" ]]; then
+    echo "$current"
+    return 0
+  fi
+  pods=$(kc -n "$ns" get pods -l "$selector" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null) || return 0
+  for pod in $pods; do
+    if [[ "$(pod_identity "$ns" "$pod")" == *" true" ]]; then
+      echo "$pod"
+      return 0
+    fi
+  done
+}
 
-# Broker pods of the cluster: <cluster>-<pool>-<node id>.
-mapfile -t brokers < <(kc -n "$NAMESPACE" get pods \
-  -l "strimzi.io/cluster=$KAFKA_CLUSTER,strimzi.io/broker-role=true" \
-  -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
-[[ ${#brokers[@]} -gt 0 ]] || echo "no Kafka broker pods of $KAFKA_CLUSTER in $NAMESPACE (is the cluster up?)" >&2
-for pod in "${brokers[@]}"; do
-  id="${pod##*-}"
-  forward "Kafka broker $id: host tools $ADDRESS:$((19092 + id)), Docker tools $ADDRESS:$((19192 + id))" \
-    -n "$NAMESPACE" --address "$ADDRESS" "pod/$pod" "$((19092 + id)):9094" "$((19192 + id)):9095"
+# One supervised forward: SLOT NAMESPACE POD ADDRESS DESCRIPTION PORT...
+supervise() {
+  local slot="$1" ns="$2" pod="$3" address="$4" description="$5"
+  shift 5
+  local identity="" pid="${PID[$slot]:-}"
+  [[ -n "$pod" ]] && identity=$(pod_identity "$ns" "$pod")
+  local running=false
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && running=true
+  if [[ "$running" == true && "$identity" == "${IDENTITY[$slot]:-}" && "$pod" == "${POD[$slot]:-}" && "$*" == "${PORTS[$slot]:-}" ]]; then
+    return 0
+  fi
+  if [[ -n "$pid" ]]; then
+    if [[ "$running" == true && "$*" != "${PORTS[$slot]:-}" ]]; then
+      say "$description: ports changed (${PORTS[$slot]:-} -> $*), restarting"
+    elif [[ "$running" == true ]]; then
+      say "$description: pod/${POD[$slot]} changed (${IDENTITY[$slot]:-?} -> ${identity:-gone}), restarting"
+    else
+      say "$description: kubectl port-forward to pod/${POD[$slot]} ended, restarting ($(tail -n 1 "$LOG_DIR/$slot.log" 2>/dev/null))"
+    fi
+    stop_slot "$slot"
+  fi
+  IDENTITY[$slot]="$identity"
+  POD[$slot]="$pod"
+  PORTS[$slot]="$*"
+  if [[ -z "$pod" || "$identity" != *" true" ]]; then
+    [[ "${WAITING[$slot]:-}" == yes ]] || say "$description: waiting for a ready pod${pod:+ ($pod)}"
+    WAITING[$slot]=yes
+    return 0
+  fi
+  WAITING[$slot]=no
+  # kubectl itself, not the kc function: a backgrounded function is a subshell, and killing
+  # that would leave kubectl running.
+  kubectl "${CONTEXT_ARGS[@]}" -n "$ns" port-forward --address "$address" "pod/$pod" "$@" \
+    >"$LOG_DIR/$slot.log" 2>&1 &
+  PID[$slot]=$!
+  say "$description: pod/$pod $* on $address (pid ${PID[$slot]})"
+}
+
+# Every outside listener of the Kafka resource: lines "name port broker@host:port ...".
+kafka_listeners() {
+  kc -n "$NAMESPACE" get "kafka/$KAFKA_CLUSTER" \
+    -o jsonpath='{range .spec.kafka.listeners[*]}{.name} {.port}{range .configuration.brokers[*]} {.broker}@{.advertisedHost}:{.advertisedPort}{end}{"\n"}{end}' 2>/dev/null
+}
+
+# "local:remote ..." for broker ID from the listener lines on stdin.
+broker_ports() {
+  local id="$1" _name port entry broker host rest mappings=()
+  while read -r _name port rest; do
+    for entry in $rest; do
+      broker="${entry%%@*}"
+      host="${entry#*@}"
+      host="${host%:*}"
+      [[ "$broker" == "$id" ]] || continue
+      case "$host" in
+        127.0.0.1 | localhost | host.docker.internal) mappings+=("${entry##*:}:$port") ;;
+      esac
+    done
+  done
+  echo "${mappings[*]:-}"
+}
+
+service_slot() {
+  local slot="$1" ns="$2" service="$3" description="$4"
+  shift 4
+  local pod
+  pod=$(service_pod "$ns" "$service" "${POD[$slot]:-}")
+  supervise "$slot" "$ns" "$pod" 127.0.0.1 "$description" "$@"
+}
+
+say "namespace $NAMESPACE, Kafka cluster $KAFKA_CLUSTER, Kafka forwards on $KAFKA_ADDRESS; logs in $LOG_DIR"
+kc -n "$NAMESPACE" get "kafka/$KAFKA_CLUSTER" >/dev/null 2>&1 ||
+  say "no Kafka cluster $KAFKA_CLUSTER in namespace $NAMESPACE yet (is \`make up\` done?); waiting"
+has_grafana=false
+kc -n monitoring get service monitoring-grafana >/dev/null 2>&1 && has_grafana=true
+announced=""
+while true; do
+  service_slot api "$NAMESPACE" "$RELEASE-producer" "producer API http://127.0.0.1:8080, management :8081" 8080:http 8081:management
+  service_slot consumer "$NAMESPACE" "$RELEASE-consumer" "consumer management http://127.0.0.1:8082" 8082:management
+  [[ "$has_grafana" == true ]] &&
+    service_slot grafana monitoring monitoring-grafana "Grafana http://127.0.0.1:3000 (admin / event-pipeline)" 3000:3000
+
+  listeners=$(kafka_listeners)
+  brokers=$(kc -n "$NAMESPACE" get pods -l "strimzi.io/cluster=$KAFKA_CLUSTER,strimzi.io/broker-role=true" \
+    -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null)
+  for pod in $brokers; do
+    id="${pod##*-}"
+    read -ra ports <<<"$(broker_ports "$id" <<<"$listeners")"
+    if [[ ${#ports[@]} -eq 0 ]]; then
+      [[ "${WAITING[broker-$id]:-}" == none ]] || say "Kafka broker $id: no outside listener advertises it"
+      WAITING[broker-$id]=none
+      continue
+    fi
+    supervise "broker-$id" "$NAMESPACE" "$pod" "$KAFKA_ADDRESS" "Kafka broker $id" "${ports[@]}"
+  done
+  if [[ -z "$announced" && -n "$brokers" ]]; then
+    say "Kafka bootstrap for host tools: 127.0.0.1:19092; for Docker containers: host.docker.internal:19192. Ctrl-C stops the forwards."
+    announced=yes
+  fi
+  sleep "$POLL" &
+  wait $! 2>/dev/null
 done
-
-if kc -n monitoring get service monitoring-grafana >/dev/null 2>&1; then
-  forward "Grafana http://127.0.0.1:3000 (admin / event-pipeline)" -n monitoring service/monitoring-grafana 3000:80
-fi
-
-echo "Kafka bootstrap for host tools: 127.0.0.1:19092; Ctrl-C stops the forwards."
-wait

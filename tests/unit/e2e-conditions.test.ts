@@ -1,0 +1,144 @@
+import {
+  deploymentRolledOut,
+  kafkaReady,
+  podReady,
+  readyEndpointPods,
+  restartPatch,
+} from '../e2e/support/conditions';
+
+describe('e2e conditions', () => {
+  test('Kafka is ready only with Ready=True for the current generation', () => {
+    expect(kafkaReady(undefined).ready).toBe(false);
+    const notReady = kafkaReady({
+      status: { conditions: [{ type: 'NotReady', status: 'True', message: 'rolling' }] },
+    });
+    expect(notReady).toEqual({ ready: false, status: 'not Ready: NotReady' });
+    const stale = kafkaReady({
+      metadata: { generation: 3 },
+      status: { observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    expect(stale.ready).toBe(false);
+    expect(
+      kafkaReady({
+        metadata: { generation: 3 },
+        status: { observedGeneration: 3, conditions: [{ type: 'Ready', status: 'True' }] },
+      }),
+    ).toEqual({ ready: true, status: 'Ready' });
+  });
+
+  const available = [{ type: 'Available', status: 'True' }];
+  test('a Deployment is rolled out when every replica is updated and available and no old one is left', () => {
+    const base = { metadata: { generation: 2 }, spec: { replicas: 2 } };
+    expect(deploymentRolledOut(undefined).ready).toBe(false);
+    expect(deploymentRolledOut({ ...base, status: { observedGeneration: 1 } }).status).toMatch(
+      /new spec/,
+    );
+    expect(
+      deploymentRolledOut({
+        ...base,
+        status: {
+          observedGeneration: 2,
+          replicas: 3,
+          updatedReplicas: 2,
+          availableReplicas: 2,
+          conditions: available,
+        },
+      }).status,
+    ).toMatch(/old replicas terminating/);
+    expect(
+      deploymentRolledOut({
+        ...base,
+        status: {
+          observedGeneration: 2,
+          replicas: 2,
+          updatedReplicas: 1,
+          availableReplicas: 2,
+          conditions: available,
+        },
+      }).ready,
+    ).toBe(false);
+    expect(
+      deploymentRolledOut({
+        ...base,
+        status: {
+          observedGeneration: 2,
+          replicas: 2,
+          updatedReplicas: 2,
+          availableReplicas: 1,
+          conditions: available,
+        },
+      }).ready,
+    ).toBe(false);
+    expect(
+      deploymentRolledOut({
+        ...base,
+        status: {
+          observedGeneration: 2,
+          replicas: 2,
+          updatedReplicas: 2,
+          availableReplicas: 2,
+          conditions: [
+            {
+              type: 'Progressing',
+              status: 'False',
+              reason: 'ProgressDeadlineExceeded',
+              message: 'stuck',
+            },
+          ],
+        },
+      }).status,
+    ).toBe('rollout stuck: stuck');
+    expect(
+      deploymentRolledOut({
+        ...base,
+        status: {
+          observedGeneration: 2,
+          replicas: 2,
+          updatedReplicas: 2,
+          availableReplicas: 2,
+          conditions: available,
+        },
+      }),
+    ).toEqual({ ready: true, status: '2/2 updated, 2 available, 2 in total, Available' });
+  });
+
+  test('the restart patch sets the annotation kubectl rollout restart sets', () => {
+    const at = new Date('2026-11-25T12:00:00Z');
+    expect(restartPatch(at)).toEqual({
+      spec: {
+        template: {
+          metadata: {
+            annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-25T12:00:00.000Z' },
+          },
+        },
+      },
+    });
+  });
+
+  test('ready pods and ready endpoints exclude terminating ones', () => {
+    const ready = { type: 'Ready', status: 'True' };
+    expect(podReady({ status: { phase: 'Running', conditions: [ready] } })).toBe(true);
+    expect(
+      podReady({
+        metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' },
+        status: { phase: 'Running', conditions: [ready] },
+      }),
+    ).toBe(false);
+    expect(podReady({ status: { phase: 'Pending', conditions: [ready] } })).toBe(false);
+    expect(
+      readyEndpointPods([
+        {
+          endpoints: [
+            { conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'b' } },
+            {
+              conditions: { ready: false, serving: true, terminating: true },
+              targetRef: { kind: 'Pod', name: 'old' },
+            },
+            { conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'a' } },
+          ],
+        },
+        { endpoints: [{ conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'a' } }] },
+      ]),
+    ).toEqual(['a', 'b']);
+  });
+});
