@@ -5,6 +5,8 @@
  *   ensureKafkaJars(): Promise<string>   the libs dir; fetches only when the cache is missing
  *                                        or incomplete (no marker file written after success)
  *   node dist/scripts/kafka/fetch.js     the same from the command line (.ci/run pre-fetches)
+ *   ensureMavenJars({...}): Promise<string>  the same for any pom's runtime dependencies
+ *                                        (the benchmarks fetch Strimzi Kafka Bridge with it)
  *
  * A fetch goes to a temporary folder that is renamed into place, then the marker is written;
  * a lock folder keeps two processes (say jest and `npm run local`) from fetching at once.
@@ -67,7 +69,40 @@ export async function ensureKafkaJars(
   version: string = KAFKA_VERSION,
   say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<string> {
-  const cacheDir = kafkaCacheDir(version);
+  return ensureMavenJars({
+    label: 'kafka',
+    what: `Apache Kafka ${version}`,
+    pom: join(repoRoot(), 'scripts', 'kafka', 'pom.xml'),
+    cacheDir: kafkaCacheDir(version),
+    version,
+    properties: { 'kafka.version': version },
+    expectJar: `kafka_2.13-${version}`,
+    say,
+  });
+}
+
+export interface MavenJarsSpec {
+  /** Starts the progress line, e.g. "kafka". */
+  label: string;
+  /** For the progress line, e.g. "Apache Kafka 4.3.1". */
+  what: string;
+  /** A pom whose runtime dependencies are the jars wanted. */
+  pom: string;
+  /** The jars go to `<cacheDir>/libs`, with a marker file beside it. */
+  cacheDir: string;
+  /** Recorded in the marker: a cache made for another version is fetched again. */
+  version: string;
+  /** Passed to Maven as -Dname=value. */
+  properties?: Record<string, string>;
+  /** A jar name prefix that must be among the results. */
+  expectJar: string;
+  say?: (line: string) => void;
+}
+
+/** The runtime dependencies of a pom, fetched once into a git-ignored cache; returns the libs dir. */
+export async function ensureMavenJars(spec: MavenJarsSpec): Promise<string> {
+  const { cacheDir, version } = spec;
+  const say = spec.say ?? ((line: string) => process.stderr.write(`${line}\n`));
   const libs = join(cacheDir, 'libs');
   if (isComplete(cacheDir, version)) return libs;
 
@@ -75,32 +110,36 @@ export async function ensureKafkaJars(
   try {
     if (isComplete(cacheDir, version)) return libs; // another process fetched while we waited
     say(
-      `kafka: fetching Apache Kafka ${version} jars with Maven into ${relative(process.cwd(), libs) || libs} (once)`,
+      `${spec.label}: fetching ${spec.what} jars with Maven into ${relative(process.cwd(), libs) || libs} (once)`,
     );
     const root = repoRoot();
     const partial = join(cacheDir, `libs.partial-${process.pid}`);
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(cacheDir, { recursive: true });
     const mvnBase = ['-q', '-B', `-Dmaven.repo.local=${join(root, '.cache', 'm2')}`];
-    await run('mvn', [
-      ...mvnBase,
-      '-f',
-      join(root, 'scripts', 'kafka', 'pom.xml'),
-      `-Dkafka.version=${version}`,
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${partial}`,
-      '-DincludeScope=runtime',
-    ]);
-    const jars = readdirSync(partial).filter((name) => name.endsWith('.jar'));
-    if (!jars.some((jar) => jar.startsWith(`kafka_2.13-${version}`))) {
-      throw new Error(`Maven finished but ${partial} holds no kafka_2.13-${version}.jar`);
+    try {
+      await run('mvn', [
+        ...mvnBase,
+        '-f',
+        spec.pom,
+        ...Object.entries(spec.properties ?? {}).map(([name, value]) => `-D${name}=${value}`),
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${partial}`,
+        '-DincludeScope=runtime',
+      ]);
+      const jars = readdirSync(partial).filter((name) => name.endsWith('.jar'));
+      if (!jars.some((jar) => jar.startsWith(spec.expectJar))) {
+        throw new Error(`Maven finished but ${partial} holds no ${spec.expectJar}*.jar`);
+      }
+      rmSync(join(cacheDir, MARKER), { force: true });
+      rmSync(libs, { recursive: true, force: true });
+      renameSync(partial, libs);
+      const marker: Marker = { version, jars: jars.sort() };
+      writeFileSync(join(cacheDir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+      return libs;
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
     }
-    rmSync(join(cacheDir, MARKER), { force: true });
-    rmSync(libs, { recursive: true, force: true });
-    renameSync(partial, libs);
-    const marker: Marker = { version, jars: jars.sort() };
-    writeFileSync(join(cacheDir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
-    return libs;
   } finally {
     release();
   }

@@ -1,0 +1,45 @@
+/**
+ * The message every scenario sends: a JSON object whose serialization is exactly
+ * VALUE_BYTES (1 KiB) long, so that Kafka's tools, raw kafkajs, our API and the Bridge all
+ * write the same bytes per record. The e2e scenario puts a sequence number and the send
+ * time into it.
+ */
+
+export const VALUE_BYTES = 1024;
+
+export interface BenchValue {
+  seq: number;
+  /** Epoch milliseconds (fractional) when the HTTP request was built; 0 when unused. */
+  sentAt: number;
+  pad: string;
+}
+
+/** A value of exactly `bytes` bytes as JSON (ASCII only, so bytes = characters). */
+export function benchValue(seq = 0, sentAt = 0, bytes = VALUE_BYTES): BenchValue {
+  const empty = JSON.stringify({ seq, sentAt, pad: '' }).length;
+  const padLength = bytes - empty;
+  if (padLength < 0) throw new Error(`a ${bytes}-byte value cannot hold seq and sentAt`);
+  return { seq, sentAt, pad: 'x'.repeat(padLength) };
+}
+
+/** The serialized value, as Kafka receives it. */
+export function benchValueText(seq = 0, sentAt = 0): string {
+  return JSON.stringify(benchValue(seq, sentAt));
+}
+
+/** Body of `POST /v1/topics/{topic}/messages` with `count` keyless messages. */
+export function apiBody(count: number): string {
+  const value = benchValueText();
+  return `{"messages":[${Array.from({ length: count }, () => `{"value":${value}}`).join(',')}]}`;
+}
+
+/** Body of the Bridge's `POST /topics/{topic}` (application/vnd.kafka.json.v2+json). */
+export function bridgeBody(count: number): string {
+  const value = benchValueText();
+  return `{"records":[${Array.from({ length: count }, () => `{"value":${value}}`).join(',')}]}`;
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,193 @@
+/**
+ * Our services as the benchmark runs them: the built dist/services/<name>/main.js as child
+ * processes, with their default settings except ports, brokers, topics and the group, and
+ * (with --profile) node's --cpu-prof writing a profile when they exit.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot } from '../../scripts/kafka/fetch';
+import { spawnTracked, waitFor, type Tracked } from './proc';
+import { scrape, type Sample } from './prom';
+
+export const ROOT = repoRoot(__dirname);
+/**
+ * BENCH_DIST_DIR: run the services from another build (say, a copy with a candidate fix) to
+ * compare it with the tree's; BENCH_SERVICE_NODE_OPTIONS: NODE_OPTIONS for our services only
+ * (e.g. --max-semi-space-size=32). Both are for experiments; the published table uses neither.
+ */
+let DIST = process.env.BENCH_DIST_DIR ?? join(ROOT, 'dist');
+
+/**
+ * Copies the built services (and the bench's e2e handler, which imports them) to `dir` and runs
+ * them from there: dist/ is shared with everyone building in this tree, and a rebuild in the
+ * middle of a run must not change what is measured. Returns the folder used.
+ */
+export function snapshotServices(dir: string): string {
+  if (process.env.BENCH_DIST_DIR) return DIST;
+  rmSync(dir, { recursive: true, force: true });
+  for (const part of ['services', 'bench']) {
+    const from = join(ROOT, 'dist', part);
+    if (!existsSync(from)) throw new Error(`${from} is missing: run npm run build first`);
+    cpSync(from, join(dir, part), { recursive: true });
+  }
+  DIST = dir;
+  return dir;
+}
+
+/** The e2e scenario's HANDLER_MODULE, from the same build as the services. */
+export function latencyHandlerPath(): string {
+  return join(DIST, 'bench', 'e2e', 'latency-handler.js');
+}
+
+export interface ServiceOptions {
+  brokers: string[];
+  /** Extra environment (wins over the defaults set here). */
+  env?: Record<string, string>;
+  /** Write a CPU profile into this folder when the process exits. */
+  profileDir?: string;
+  label: string;
+}
+
+export interface RunningService {
+  readonly proc: Tracked;
+  readonly managementUrl: string;
+  metrics(): Promise<Sample[]>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export interface RunningProducer extends RunningService {
+  readonly apiUrl: string;
+  readonly httpPort: number;
+}
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function mainOf(service: 'producer' | 'consumer'): string {
+  const main = join(DIST, 'services', service, 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  return main;
+}
+
+function start(
+  service: 'producer' | 'consumer',
+  managementPort: number,
+  options: ServiceOptions,
+  env: Record<string, string>,
+): Tracked {
+  const nodeArgs: string[] = [];
+  if (options.profileDir) {
+    mkdirSync(options.profileDir, { recursive: true });
+    nodeArgs.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${options.profileDir}`,
+      `--cpu-prof-name=${options.label}.cpuprofile`,
+    );
+  }
+  return spawnTracked(options.label, process.execPath, [...nodeArgs, mainOf(service)], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+        : {}),
+      KAFKA_BROKERS: options.brokers.join(','),
+      MANAGEMENT_PORT: String(managementPort),
+      ...env,
+      ...options.env,
+    },
+  });
+}
+
+async function waitReady(proc: Tracked, managementUrl: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    `${proc.name} to be ready`,
+    async () => {
+      if (!proc.running()) {
+        throw new Error(
+          `${proc.name} exited (${await proc.exited}); log ${proc.logFile}:\n${proc.tail()}`,
+        );
+      }
+      const response = await fetch(`${managementUrl}/readyz`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      await response.arrayBuffer();
+      return response.status === 200;
+    },
+    timeoutMs,
+    100,
+  ).catch(async (error: unknown) => {
+    if (!proc.running()) throw error;
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; log ${proc.logFile}:\n${proc.tail()}`,
+    );
+  });
+}
+
+function service(proc: Tracked, managementUrl: string): RunningService {
+  return {
+    proc,
+    managementUrl,
+    metrics: () => scrape(`${managementUrl}/metrics`),
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => proc.stop(signal, 30_000),
+  };
+}
+
+export async function startProducer(
+  topics: string[],
+  options: ServiceOptions,
+): Promise<RunningProducer> {
+  const [httpPort, managementPort] = [await freePort(), await freePort()];
+  const proc = start('producer', managementPort, options, {
+    HTTP_PORT: String(httpPort),
+    TOPICS: topics.join(','),
+  });
+  const managementUrl = `http://127.0.0.1:${managementPort}`;
+  try {
+    await waitReady(proc, managementUrl, 60_000);
+  } catch (error) {
+    await proc.stop('SIGKILL');
+    throw error;
+  }
+  return { ...service(proc, managementUrl), apiUrl: `http://127.0.0.1:${httpPort}`, httpPort };
+}
+
+/**
+ * Starts a consumer; `waitJoined` (default true) waits until it has joined its group
+ * (readiness), which can take a while when another member must rebalance first.
+ */
+export async function startConsumer(
+  topics: string[],
+  groupId: string,
+  deadLetterTopic: string,
+  options: ServiceOptions & { waitJoined?: boolean },
+): Promise<RunningService> {
+  const managementPort = await freePort();
+  const proc = start('consumer', managementPort, options, {
+    TOPICS: topics.join(','),
+    CONSUMER_GROUP_ID: groupId,
+    DLQ_TOPIC: deadLetterTopic,
+  });
+  const managementUrl = `http://127.0.0.1:${managementPort}`;
+  if (options.waitJoined !== false) {
+    try {
+      await waitReady(proc, managementUrl, 90_000);
+    } catch (error) {
+      await proc.stop('SIGKILL');
+      throw error;
+    }
+  }
+  return service(proc, managementUrl);
+}

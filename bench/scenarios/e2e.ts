@@ -1,0 +1,126 @@
+/**
+ * 6. End to end at a fixed rate: 1,000 messages/s (one per request, paced by autocannon)
+ * through our API into a 6-partition topic, read by our consumer. Latency from the moment
+ * the load generator built the HTTP request (a timestamp in the value) to the consumer's
+ * handler (bench/e2e/latency-handler.ts), over the messages sent after the warm-up. The
+ * consumer's own end_to_end_latency histogram (from the Kafka record timestamp, so without
+ * the API's part) is shown beside it.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTopics, deleteTopics } from '../lib/kafka';
+import { failedRequests, startLoad } from '../lib/load';
+import { getLogDir, waitFor } from '../lib/proc';
+import { histogramDelta, histogramOf, histogramQuantile, sumOf, type Sample } from '../lib/prom';
+import type { Scenario } from '../lib/scenario';
+import { latencyHandlerPath, startConsumer, startProducer } from '../lib/services';
+import { percentile } from '../lib/stats';
+import { DLQ_TOPIC } from './consumer';
+
+const E2E_METRIC = 'event_pipeline_end_to_end_latency_seconds';
+
+export const endToEnd: Scenario = {
+  id: 'e2e',
+  ref: '6',
+  title: 'end to end at 1,000 msgs/s: HTTP request → consumer handler',
+  group: 'e2e',
+  primary: 'p99Ms',
+  better: 'lower',
+  async run(ctx) {
+    const { rate, warmupSec, durationSec } = ctx.profile.e2e;
+    const topic = ctx.unique('e2e');
+    const label = `e2e-${ctx.round}`;
+    const latencyFile = join(getLogDir(), `${label}-latency.txt`);
+    rmSync(latencyFile, { force: true });
+    await createTopics(ctx.brokers, [topic]);
+    const consumer = await startConsumer([topic], ctx.unique('e2e-group'), DLQ_TOPIC, {
+      brokers: ctx.brokers,
+      label: `consumer-${label}`,
+      env: {
+        HANDLER_MODULE: latencyHandlerPath(),
+        BENCH_LATENCY_FILE: latencyFile,
+      },
+    });
+    const producer = await startProducer([topic], {
+      brokers: ctx.brokers,
+      label: `producer-${label}`,
+    });
+    try {
+      const load = startLoad(label, {
+        url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
+        headers: { 'content-type': 'application/json' },
+        timestamped: { messagesPerRequest: 1, format: 'api' },
+        // Enough connections that the per-connection share of the rate (autocannon paces each
+        // connection) stays well above one request per round trip.
+        connections: 64,
+        warmupRequests: 0,
+        durationSec: warmupSec + durationSec,
+        overallRate: rate,
+      });
+      await sleep(warmupSec * 1000);
+      const before: Sample[] = await consumer.metrics();
+      const result = await load.result;
+      const acked = result.statusCodes['200'] ?? 0;
+      if (acked === 0) {
+        throw new Error(
+          `no request was acknowledged (${failedRequests(result)} failed); producer log ${producer.proc.logFile}:\n${producer.proc.tail(5)}`,
+        );
+      }
+      await waitFor(
+        'the consumer to handle every acknowledged message',
+        async () => {
+          const n = sumOf(await consumer.metrics(), 'event_pipeline_consumed_messages_total', {
+            topic,
+            result: 'processed',
+          });
+          return n !== undefined && n >= acked ? n : undefined;
+        },
+        60_000,
+        200,
+      );
+      const after = await consumer.metrics();
+      await sleep(400); // the handler's file is appended every 200 ms
+      const firstMeasured = rate * warmupSec;
+      const seen = new Set<number>();
+      let duplicates = 0;
+      const latencies: number[] = [];
+      for (const line of readFileSync(latencyFile, 'utf8').split('\n')) {
+        const [seq, ms] = line.split(' ').map(Number);
+        if (seq === undefined || ms === undefined || Number.isNaN(seq) || Number.isNaN(ms))
+          continue;
+        if (seen.has(seq)) duplicates += 1;
+        seen.add(seq);
+        if (seq >= firstMeasured) latencies.push(ms);
+      }
+      latencies.sort((a, b) => a - b);
+      const histogram = histogramOf(after, E2E_METRIC, { topic });
+      const delta = histogram
+        ? histogramDelta(histogram, histogramOf(before, E2E_METRIC, { topic }))
+        : undefined;
+      const seconds = (q: number) => {
+        const value = delta ? histogramQuantile(delta, q) : undefined;
+        return value === undefined ? undefined : value * 1000;
+      };
+      return {
+        figures: {
+          p50Ms: percentile(latencies, 50),
+          p99Ms: percentile(latencies, 99),
+          maxMs: latencies.at(-1),
+          msgsPerSec: result.requestsPerSec,
+          httpP50Ms: result.latencyMs.p50,
+          httpP99Ms: result.latencyMs.p99,
+          consumerP50Ms: seconds(0.5),
+          consumerP99Ms: seconds(0.99),
+          errors: failedRequests(result),
+          measured: latencies.length,
+          duplicates,
+        },
+      };
+    } finally {
+      await producer.stop('SIGTERM');
+      await consumer.stop('SIGTERM');
+      await deleteTopics(ctx.brokers, [topic]);
+    }
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * 2. Raw kafkajs, the client's limit (bench/workers/raw-kafkajs.ts in its own process): the
+ * producer our API is built on, fed batches as large as our batcher makes; and an eachBatch
+ * consumer that does nothing.
+ */
+import { consumerSpec, producerSpec } from '../../services/common/config';
+import { recordBytes } from '../../services/producer/records';
+import { createTopics, deleteTopics, PARTITIONS } from '../lib/kafka';
+import { benchValueText } from '../lib/payload';
+import type { Scenario } from '../lib/scenario';
+import { runWorker } from '../lib/worker';
+import type { RawConsumerConfig, RawProducerConfig, RawResult } from '../workers/raw-kafkajs';
+
+/** Messages per Kafka request our batcher builds at most, with its default limits. */
+export function ourBatchMessages(): number {
+  const maxMessages = producerSpec.BATCH_MAX_MESSAGES.defaultValue ?? 2000;
+  const maxBytes = producerSpec.BATCH_MAX_BYTES.defaultValue ?? 1_048_576;
+  return Math.max(
+    1,
+    Math.min(maxMessages, Math.floor(maxBytes / recordBytes(null, benchValueText(), undefined))),
+  );
+}
+
+/** Partitions our consumer handles side by side by default. */
+export function ourConsumerConcurrency(): number {
+  return consumerSpec.PARTITIONS_CONSUMED_CONCURRENTLY.defaultValue ?? 1;
+}
+
+export const rawProducer: Scenario = {
+  id: 'raw-producer',
+  ref: '2a',
+  title: `raw kafkajs producer (idempotent, acks=all, batches of ${ourBatchMessages()})`,
+  group: 'raw',
+  primary: 'msgsPerSec',
+  better: 'higher',
+  ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-producer-perf' }],
+  async run(ctx) {
+    const topic = ctx.unique('raw-produce');
+    await createTopics(ctx.brokers, [topic]);
+    try {
+      const config: RawProducerConfig = {
+        kind: 'producer',
+        brokers: ctx.brokers,
+        topic,
+        partitions: PARTITIONS,
+        batchMessages: ourBatchMessages(),
+        chunk: 100,
+        warmupMessages: ctx.profile.rawProducer.warmup,
+        messages: ctx.profile.rawProducer.messages,
+      };
+      const result = await runWorker<RawResult>(`raw-producer-${ctx.round}`, 'raw-kafkajs', config);
+      return {
+        figures: {
+          msgsPerSec: result.messagesPerSec,
+          sendP50Ms: result.sendMs?.p50,
+          sendP99Ms: result.sendMs?.p99,
+          batchMean: config.batchMessages,
+        },
+      };
+    } finally {
+      await deleteTopics(ctx.brokers, [topic]);
+    }
+  },
+};
+
+export const rawConsumer: Scenario = {
+  id: 'raw-consumer',
+  ref: '2b',
+  title: `raw kafkajs eachBatch no-op consumer (${ourConsumerConcurrency()} partitions at once)`,
+  group: 'raw',
+  primary: 'msgsPerSec',
+  better: 'higher',
+  ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-consumer-perf' }],
+  async run(ctx) {
+    const config: RawConsumerConfig = {
+      kind: 'consumer',
+      brokers: ctx.brokers,
+      topic: ctx.prefilledTopic,
+      groupId: ctx.unique('raw-consumer'),
+      partitionsConsumedConcurrently: ourConsumerConcurrency(),
+      warmupMessages: ctx.profile.consume.warmup,
+      messages: ctx.profile.consume.messages,
+      timeoutMs: 240_000,
+    };
+    const result = await runWorker<RawResult>(`raw-consumer-${ctx.round}`, 'raw-kafkajs', config);
+    return { figures: { msgsPerSec: result.messagesPerSec } };
+  },
+};

@@ -1,0 +1,168 @@
+/**
+ * The load generator, in its own process (forked by bench/lib/load.ts) so that it does not
+ * share an event loop with the bench or the service under test: autocannon with keep-alive
+ * connections, a warm-up run, then the measured run. Receives its LoadConfig over IPC,
+ * answers with a LoadResult; a 'stop' message ends a duration-bound run early.
+ */
+import autocannon from 'autocannon';
+import { benchValue, nowMs } from '../lib/payload';
+
+export interface LoadConfig {
+  url: string;
+  headers: Record<string, string>;
+  /** A fixed body for every request. */
+  body?: string;
+  /** Build each body with a sequence number and the send time (end-to-end latency). */
+  timestamped?: { messagesPerRequest: number; format: 'api' | 'bridge' };
+  connections: number;
+  warmupRequests: number;
+  /** Measured requests; or run for durationSec. */
+  amount?: number;
+  durationSec?: number;
+  /** Requests per second over all connections (paced load). */
+  overallRate?: number;
+  timeoutSec?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  durationSec: number;
+  requestsPerSec: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; p99_9: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  /** With timestamped bodies: the first sequence number of the measured run. */
+  firstMeasuredSeq: number;
+  nextSeq: number;
+}
+
+type Message = { type: 'run'; config: LoadConfig } | { type: 'stop' };
+
+let seq = 0;
+let current: autocannon.Instance | undefined;
+
+function timestampedBody(config: LoadConfig): string {
+  const spec = config.timestamped;
+  if (!spec) return config.body ?? '';
+  const items: string[] = [];
+  for (let i = 0; i < spec.messagesPerRequest; i += 1) {
+    items.push(`{"value":${JSON.stringify(benchValue(seq, nowMs()))}}`);
+    seq += 1;
+  }
+  return spec.format === 'api'
+    ? `{"messages":[${items.join(',')}]}`
+    : `{"records":[${items.join(',')}]}`;
+}
+
+interface Timed {
+  result: autocannon.Result;
+  /** Responses counted here, and the time from the start to the last one (ms). */
+  responses: number;
+  elapsedMs: number;
+}
+
+/**
+ * autocannon reports its duration only at its next sampling tick after the last response
+ * (once a second by default), which would quantize a short run's rate; so the time from
+ * its start to the last response is taken here.
+ */
+function runOnce(config: LoadConfig, amount: number | undefined): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const options: autocannon.Options = {
+      url: config.url,
+      method: 'POST',
+      headers: config.headers,
+      connections: config.connections,
+      pipelining: 1,
+      timeout: config.timeoutSec ?? 30,
+      ...(amount !== undefined ? { amount } : { duration: config.durationSec ?? 10 }),
+      ...(config.overallRate !== undefined ? { overallRate: config.overallRate } : {}),
+      ...(config.timestamped
+        ? {
+            requests: [
+              {
+                method: 'POST',
+                setupRequest: (request: autocannon.Request) => ({
+                  ...request,
+                  body: timestampedBody(config),
+                }),
+              },
+            ],
+          }
+        : { body: config.body ?? '' }),
+    };
+    let startAt = performance.now();
+    let lastAt = startAt;
+    let responses = 0;
+    current = autocannon(options, (error, result) => {
+      current = undefined;
+      if (error) reject(error instanceof Error ? error : new Error(String(error)));
+      else resolve({ result, responses, elapsedMs: lastAt - startAt });
+    });
+    current.on('start', () => {
+      startAt = performance.now();
+      lastAt = startAt;
+    });
+    current.on('response', () => {
+      responses += 1;
+      lastAt = performance.now();
+    });
+  });
+}
+
+function summarize({ result, responses, elapsedMs }: Timed, firstMeasuredSeq: number): LoadResult {
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
+    statusCodes[code] = stat.count ?? 0;
+  }
+  return {
+    requests: responses,
+    durationSec: elapsedMs / 1000,
+    requestsPerSec: elapsedMs > 0 ? (responses * 1000) / elapsedMs : 0,
+    latencyMs: {
+      mean: result.latency.mean,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      p99_9: result.latency.p99_9,
+      max: result.latency.max,
+    },
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes,
+    firstMeasuredSeq,
+    nextSeq: seq,
+  };
+}
+
+async function run(config: LoadConfig): Promise<LoadResult> {
+  if (config.warmupRequests > 0) await runOnce(config, config.warmupRequests);
+  const firstMeasuredSeq = seq;
+  const result = await runOnce(config, config.amount);
+  return summarize(result, firstMeasuredSeq);
+}
+
+process.on('message', (message: Message) => {
+  if (message.type === 'stop') {
+    current?.stop();
+    return;
+  }
+  run(message.config)
+    .then((result) => process.send?.({ type: 'result', result }))
+    .catch((error: unknown) =>
+      process.send?.({
+        type: 'error',
+        message: error instanceof Error ? error.message : String(error),
+      }),
+    )
+    .finally(() => process.disconnect?.());
+});
+
+// The bench died: nothing to report to.
+process.on('disconnect', () => {
+  current?.stop();
+  setTimeout(() => process.exit(0), 100).unref();
+});

@@ -1,0 +1,165 @@
+/**
+ * `npm run bench -- --quick` against the integration suite's Kafka: proves the benchmark
+ * harness works end to end (every scenario ran and produced a row with sane fields, nothing
+ * failed, no process left behind). It never asserts a speed: this machine is shared.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { brokersFromEnv } from '../support/kafka';
+
+jest.setTimeout(300_000);
+
+const ROOT = resolve(__dirname, '..', '..');
+const RUN = join(ROOT, 'dist', 'bench', 'run.js');
+
+/** Every scenario of issue 7, by the ids the bench gives them. */
+const SCENARIOS = [
+  'kafka-producer-perf',
+  'raw-producer',
+  'api-100x32',
+  'bridge-100x32',
+  'api-1x64',
+  'bridge-1x64',
+  'kafka-consumer-perf',
+  'raw-consumer',
+  'consumer',
+  'e2e',
+  'producer-sigterm',
+  'rebalance-sigterm',
+  'rebalance-sigkill',
+];
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+interface Row {
+  id: string;
+  group: string;
+  primary: string;
+  status: 'ok' | 'failed' | 'unavailable';
+  reason?: string;
+  runs: Array<{ figures: Record<string, number | undefined>; error?: string }>;
+  summary: Record<string, Spread>;
+  ratios: Array<{ label: string; over: string; spread?: Spread; missing?: string }>;
+}
+
+interface Results {
+  mode: string;
+  machine: { cpus: number; memoryGiB: number };
+  rows: Row[];
+  targets: Array<{ target: string; status: string; detail: string }>;
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [RUN, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', fail);
+    child.on('exit', (code) => done({ code, output }));
+  });
+}
+
+let outDir: string;
+let results: Results;
+let output: string;
+
+beforeAll(async () => {
+  if (!existsSync(RUN)) throw new Error(`${RUN} is missing: run npm run build first`);
+  outDir = mkdtempSync(join(tmpdir(), 'bench-quick-'));
+  const run = await runBench(['--quick', '--brokers', brokersFromEnv().join(','), '--out', outDir]);
+  output = run.output;
+  if (run.code !== 0)
+    throw new Error(`the quick bench exited ${run.code}:\n${output.slice(-6000)}`);
+  results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as Results;
+});
+
+afterAll(() => {
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+test('it ran in quick mode and describes the machine', () => {
+  expect(results.mode).toBe('quick');
+  expect(results.machine.cpus).toBeGreaterThan(0);
+  expect(results.machine.memoryGiB).toBeGreaterThan(0);
+});
+
+test('every scenario has a row, and none failed', () => {
+  expect(results.rows.map((r) => r.id)).toEqual(SCENARIOS);
+  for (const row of results.rows) {
+    if (row.status === 'unavailable') {
+      // Only the Bridge may be missing (its jars come from Maven), and it says why.
+      expect(row.group).toBe('bridge');
+      expect(row.reason).toEqual(expect.any(String));
+      continue;
+    }
+    expect({ id: row.id, status: row.status, reason: row.reason }).toEqual({
+      id: row.id,
+      status: 'ok',
+      reason: undefined,
+    });
+  }
+});
+
+test('each measured row has its figures, no errors and nothing lost', () => {
+  for (const row of results.rows.filter((r) => r.status === 'ok')) {
+    expect(row.runs).toHaveLength(1);
+    const primary = row.summary[row.primary];
+    expect({ id: row.id, median: primary?.median }).toEqual({
+      id: row.id,
+      median: expect.any(Number),
+    });
+    expect(Number.isFinite(primary?.median)).toBe(true);
+    expect(primary?.median).toBeGreaterThan(0);
+    for (const field of ['errors', 'lostMessages', 'exitCode', 'duplicates']) {
+      if (row.summary[field] !== undefined) {
+        expect({ id: row.id, field, value: row.summary[field]?.max }).toEqual({
+          id: row.id,
+          field,
+          value: 0,
+        });
+      }
+    }
+  }
+  const api = results.rows.find((r) => r.id === 'api-100x32');
+  for (const field of ['msgsPerSec', 'reqPerSec', 'p50Ms', 'p99Ms', 'p999Ms', 'batchMean']) {
+    expect({ field, value: api?.summary[field]?.median }).toEqual({
+      field,
+      value: expect.any(Number),
+    });
+  }
+  const e2e = results.rows.find((r) => r.id === 'e2e');
+  expect(e2e?.summary['p50Ms']?.median).toEqual(expect.any(Number));
+  expect(e2e?.summary['measured']?.median).toBeGreaterThan(0);
+});
+
+test('ratios name what they compare and are computed where both sides ran', () => {
+  const ratio = (id: string, over: string) =>
+    results.rows.find((r) => r.id === id)?.ratios.find((x) => x.over === over);
+  expect(ratio('api-100x32', 'raw-producer')?.spread?.median).toEqual(expect.any(Number));
+  expect(ratio('raw-producer', 'kafka-producer-perf')?.spread?.median).toEqual(expect.any(Number));
+  expect(ratio('consumer', 'raw-consumer')?.spread?.median).toEqual(expect.any(Number));
+  expect(ratio('api-100x32', 'bridge-100x32')?.label).toBe('ours ÷ Bridge');
+  expect(results.targets.length).toBe(5);
+});
+
+test('the Markdown table has a line per scenario, and no process was left running', () => {
+  const markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
+  for (const ref of ['1a', '2a', '3a', '4a', '3b', '4b', '1b', '2b', '5', '6', '7a', '7b', '7c']) {
+    expect(markdown).toContain(`| ${ref} |`);
+  }
+  expect(output).not.toContain('still running after');
+});
