@@ -355,7 +355,7 @@ export const consumerSpec = {
   }),
   HEARTBEAT_INTERVAL_MS: integer({
     doc: 'Consumer group heartbeat interval (heartbeats continue while a slow handler runs)',
-    default: 3000,
+    default: 1000,
     min: 100,
     max: 60_000,
   }),

@@ -58,7 +58,7 @@ export async function createTopic(
   await admin.connect();
   try {
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false, // waitForLeaders below is more patient
       topics: [
         {
           topic: name,
@@ -72,9 +72,36 @@ export async function createTopic(
       ],
     });
     if (!created) throw new Error(`topic ${name} already exists`);
+    await waitForLeaders(admin, name, partitions);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * On a busy machine the broker that answers a metadata request may not know a new topic
+ * yet (kafkajs then fails with "does not host this topic-partition"): poll until every
+ * partition has a leader.
+ */
+async function waitForLeaders(
+  admin: ReturnType<ReturnType<typeof testKafka>['admin']>,
+  name: string,
+  partitions: number,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+      const led = topics[0]?.partitions.filter((partition) => partition.leader >= 0) ?? [];
+      if (led.length === partitions) return;
+      last = `${led.length} of ${partitions} partitions have a leader`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`topic ${name} has no leaders after 30 s (${last})`);
 }
 
 export interface ConsumedMessage {
