@@ -14,11 +14,14 @@ export interface NodeAddress {
   id: number;
   port: number;
   controllerPort: number;
+  /** Port of the SASL_PLAINTEXT (SCRAM-SHA-512) listener, when the cluster has one. */
+  saslPort?: number;
 }
 
 /**
- * A client-facing listener. Only PLAINTEXT today; a SASL_PLAINTEXT listener (SCRAM) would be
- * a second entry with its own port and `listener.name.<name>.*` settings in `extra`.
+ * A client-facing listener. PLAINTEXT always (brokers talk to each other over it); with the
+ * harness's `sasl` option a SASL_PLAINTEXT listener (SCRAM-SHA-512) is a second entry with its
+ * own port and `listener.name.<name>.*` settings in `extra` (see saslListener).
  */
 export interface ListenerSpec {
   name: string;
@@ -28,6 +31,55 @@ export interface ListenerSpec {
 }
 
 export const CONTROLLER_LISTENER = 'CONTROLLER';
+
+export const SASL_LISTENER = 'SASL_PLAINTEXT';
+export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
+
+/** A SCRAM-SHA-512 user, created in the cluster's metadata when its storage is formatted. */
+export interface ScramUser {
+  name: string;
+  password: string;
+}
+
+// The StorageTool parses `name=…,password=…` itself: keep to characters it never treats
+// as syntax, so what a test sets is what Kafka stores.
+const SCRAM_TEXT = /^[A-Za-z0-9._~@+-]{1,128}$/;
+
+/** The SASL_PLAINTEXT listener: SCRAM-SHA-512 only, credentials checked against the metadata log. */
+export function saslListener(port: number): ListenerSpec {
+  const prefix = `listener.name.${SASL_LISTENER.toLowerCase()}`;
+  return {
+    name: SASL_LISTENER,
+    protocol: 'SASL_PLAINTEXT',
+    port,
+    extra: {
+      [`${prefix}.sasl.enabled.mechanisms`]: SCRAM_MECHANISM,
+      [`${prefix}.${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config`]:
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    },
+  };
+}
+
+/** The client listeners of a node: PLAINTEXT first (inter-broker), then SASL if it has a port. */
+export function clientListeners(node: NodeAddress): ListenerSpec[] {
+  const plain: ListenerSpec = { name: 'PLAINTEXT', protocol: 'PLAINTEXT', port: node.port };
+  return node.saslPort === undefined ? [plain] : [plain, saslListener(node.saslPort)];
+}
+
+/** `kafka-storage format` arguments that create the users (KIP-900: SCRAM users at format time). */
+export function scramFormatArgs(users: readonly ScramUser[]): string[] {
+  const names = new Set<string>();
+  return users.flatMap((user) => {
+    if (!SCRAM_TEXT.test(user.name) || !SCRAM_TEXT.test(user.password)) {
+      throw new Error(
+        `SCRAM user names and passwords must match ${SCRAM_TEXT} (user ${JSON.stringify(user.name)})`,
+      );
+    }
+    if (names.has(user.name)) throw new Error(`SCRAM user ${user.name} is given twice`);
+    names.add(user.name);
+    return ['--add-scram', `${SCRAM_MECHANISM}=[name=${user.name},password=${user.password}]`];
+  });
+}
 
 /** Cluster-wide settings that depend on the node count: replication fits the cluster. */
 export function clusterDefaults(nodeCount: number): Record<string, string> {
@@ -62,9 +114,7 @@ export interface BrokerPropertiesInput {
 /** server.properties of one dual-role (broker + controller) KRaft node on 127.0.0.1. */
 export function brokerProperties(input: BrokerPropertiesInput): Record<string, string> {
   const { node, all } = input;
-  const listeners = input.listeners ?? [
-    { name: 'PLAINTEXT', protocol: 'PLAINTEXT', port: node.port },
-  ];
+  const listeners = input.listeners ?? clientListeners(node);
   const first = listeners[0];
   if (first === undefined) throw new Error('a broker needs at least one client listener');
   const listenerExtras = Object.assign({}, ...listeners.map((l) => l.extra ?? {})) as Record<
@@ -190,12 +240,16 @@ export function planNodes(
   nodes: number,
   clientPorts: readonly number[],
   controllerPorts: readonly number[],
+  saslPorts?: readonly number[],
 ): NodeAddress[] {
   if (nodes !== 1 && nodes !== 3) throw new Error(`nodes must be 1 or 3, not ${nodes}`);
   if (clientPorts.length !== nodes || controllerPorts.length !== nodes) {
     throw new Error(`${nodes} node(s) need ${nodes} client port(s), got ${clientPorts.length}`);
   }
-  const all = [...clientPorts, ...controllerPorts];
+  if (saslPorts !== undefined && saslPorts.length !== nodes) {
+    throw new Error(`${nodes} node(s) need ${nodes} SASL port(s), got ${saslPorts.length}`);
+  }
+  const all = [...clientPorts, ...controllerPorts, ...(saslPorts ?? [])];
   for (const port of all) {
     if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`bad port ${port}`);
   }
@@ -204,11 +258,18 @@ export function planNodes(
     id: i + 1,
     port,
     controllerPort: controllerPorts[i] ?? 0,
+    ...(saslPorts === undefined ? {} : { saslPort: saslPorts[i] ?? 0 }),
   }));
 }
 
 export function bootstrapOf(nodes: readonly NodeAddress[]): string {
   return nodes.map((n) => `${HOST}:${n.port}`).join(',');
+}
+
+/** Bootstrap servers of the SASL listener; undefined when the nodes have none. */
+export function saslBootstrapOf(nodes: readonly NodeAddress[]): string | undefined {
+  if (nodes.some((n) => n.saslPort === undefined)) return undefined;
+  return nodes.map((n) => `${HOST}:${n.saslPort}`).join(',');
 }
 
 export function lastLines(text: string, count: number): string {
@@ -225,4 +286,115 @@ export function summarizeLog(text: string, tailCount = 30): string {
     .slice(0, 5);
   const tail = `last lines of the log:\n${lastLines(text, tailCount)}`;
   return errors.length > 0 ? `first errors:\n${errors.join('\n')}\n${tail}` : tail;
+}
+
+/**
+ * An extra client listener whose advertised address is not where it binds: what clients see
+ * of a Kafka behind port-forwards or Docker. Broker i binds `bindHost:ports[i]` and tells
+ * clients to connect to `advertisedHost:advertisedPorts[i]`, so whatever sits in between
+ * (a forwarder, Docker's host gateway) must carry those addresses to the bound ones.
+ * `npm run local -- --docker-listener` and tests/chart/conduktor.test.ts use it.
+ */
+export interface ExtraListener {
+  /** Listener name: upper-case letters, digits and `_`, e.g. DOCKER. */
+  name: string;
+  /** Default PLAINTEXT. SASL_PLAINTEXT takes SCRAM-SHA-512 (the harness's `sasl` users). */
+  protocol?: 'PLAINTEXT' | 'SASL_PLAINTEXT';
+  /** Where every broker binds it; default 127.0.0.1 ('0.0.0.0' for Docker Engine on Linux). */
+  bindHost?: string;
+  /** One port per node, in node order. */
+  ports: readonly number[];
+  /** The host name clients are told, e.g. host.docker.internal. */
+  advertisedHost: string;
+  /** One port per node, in node order; default `ports`. */
+  advertisedPorts?: readonly number[];
+}
+
+/** One extra listener of one node, resolved. */
+export interface ExtraListenerAddress {
+  name: string;
+  protocol: 'PLAINTEXT' | 'SASL_PLAINTEXT';
+  bindHost: string;
+  port: number;
+  advertisedHost: string;
+  advertisedPort: number;
+}
+
+const RESERVED_LISTENERS = new Set(['PLAINTEXT', 'SASL_PLAINTEXT', CONTROLLER_LISTENER]);
+
+/** Checks the extra listeners against the node count and the ports in use; returns them per node. */
+export function planExtraListeners(
+  specs: readonly ExtraListener[],
+  nodeCount: number,
+  takenPorts: readonly number[] = [],
+): ExtraListenerAddress[][] {
+  const seen = new Set<string>();
+  const ports = new Set(takenPorts);
+  const perNode: ExtraListenerAddress[][] = Array.from({ length: nodeCount }, () => []);
+  for (const spec of specs) {
+    if (!/^[A-Z][A-Z0-9_]{0,31}$/.test(spec.name) || RESERVED_LISTENERS.has(spec.name)) {
+      throw new Error(
+        `extra listener name ${JSON.stringify(spec.name)} is reserved or not A-Z0-9_`,
+      );
+    }
+    if (seen.has(spec.name)) throw new Error(`extra listener ${spec.name} is given twice`);
+    seen.add(spec.name);
+    const advertisedPorts = spec.advertisedPorts ?? spec.ports;
+    if (spec.ports.length !== nodeCount || advertisedPorts.length !== nodeCount) {
+      throw new Error(
+        `extra listener ${spec.name} needs ${nodeCount} port(s) and advertised port(s)`,
+      );
+    }
+    if (!/^[A-Za-z0-9.-]+$/.test(spec.advertisedHost)) {
+      throw new Error(`extra listener ${spec.name}: bad advertised host ${spec.advertisedHost}`);
+    }
+    for (const port of [...spec.ports, ...advertisedPorts]) {
+      if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`bad port ${port}`);
+    }
+    spec.ports.forEach((port, i) => {
+      if (ports.has(port)) throw new Error(`extra listener ${spec.name}: port ${port} is taken`);
+      ports.add(port);
+      perNode[i]?.push({
+        name: spec.name,
+        protocol: spec.protocol ?? 'PLAINTEXT',
+        bindHost: spec.bindHost ?? HOST,
+        port,
+        advertisedHost: spec.advertisedHost,
+        advertisedPort: advertisedPorts[i] ?? port,
+      });
+    });
+  }
+  return perNode;
+}
+
+/** Broker properties with the extra listeners of one node added (bound, advertised, protocol). */
+export function withExtraListeners(
+  props: Record<string, string>,
+  extras: readonly ExtraListenerAddress[],
+): Record<string, string> {
+  if (extras.length === 0) return props;
+  const join = (current: string | undefined, added: string[]) =>
+    [...(current ? [current] : []), ...added].join(',');
+  const result: Record<string, string> = {
+    ...props,
+    listeners: join(
+      props.listeners,
+      extras.map((l) => `${l.name}://${l.bindHost}:${l.port}`),
+    ),
+    'advertised.listeners': join(
+      props['advertised.listeners'],
+      extras.map((l) => `${l.name}://${l.advertisedHost}:${l.advertisedPort}`),
+    ),
+    'listener.security.protocol.map': join(
+      props['listener.security.protocol.map'],
+      extras.map((l) => `${l.name}:${l.protocol}`),
+    ),
+  };
+  for (const l of extras.filter((e) => e.protocol === 'SASL_PLAINTEXT')) {
+    const prefix = `listener.name.${l.name.toLowerCase()}`;
+    result[`${prefix}.sasl.enabled.mechanisms`] = 'SCRAM-SHA-512';
+    result[`${prefix}.scram-sha-512.sasl.jaas.config`] =
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  }
+  return result;
 }

@@ -14,7 +14,12 @@
  * reuse it next time (default: a temp folder removed by stop()); logFile (default:
  * reports/kafka-logs/kafka-<time>-<pid>.log; older ones beyond the newest 20 are pruned); topics; extraBrokerConfig
  * (overrides any broker property); heap (default 512m per node); startTimeoutMs (default
- * 120 s); stopTimeoutMs (default 20 s); log: progress lines (default: none).
+ * 120 s); stopTimeoutMs (default 20 s); log: progress lines (default: none); sasl: `{ users }`
+ * adds a SASL_PLAINTEXT listener (SCRAM-SHA-512, on free ports) whose users are created with
+ * Kafka's own StorageTool at format time; its address is `cluster.saslBootstrap`. The
+ * PLAINTEXT listener stays (brokers and the harness use it). extraListeners: listeners that
+ * advertise another address than they bind (behind forwarders, or host.docker.internal for
+ * Docker containers); their bootstraps are `cluster.extraBootstrap[name]`.
  *
  * Every node is broker and controller. One node: replication factor 1. Three nodes: default
  * replication factor 3, min.insync.replicas 2 (also for the internal topics).
@@ -46,6 +51,8 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
   bootstrapOf,
   brokerProperties,
+  saslBootstrapOf,
+  scramFormatArgs,
   HOST,
   jvmArgs,
   log4j2Config,
@@ -55,12 +62,18 @@ import {
   planNodes,
   renderProperties,
   summarizeLog,
+  planExtraListeners,
+  withExtraListeners,
+  type ExtraListener,
   type NodeAddress,
+  type ScramUser,
 } from './config';
 import { ensureKafkaJars, repoRoot } from './fetch';
 import { KAFKA_VERSION } from './version';
 
 export { KAFKA_VERSION };
+export type { ExtraListener };
+export type { ScramUser };
 
 export interface TopicSpec {
   name: string;
@@ -78,16 +91,26 @@ export interface StartKafkaOptions {
   logFile?: string;
   topics?: TopicSpec[];
   extraBrokerConfig?: Record<string, string>;
+  /**
+   * Client listeners advertised under another address than they bind (config.ts's
+   * ExtraListener), e.g. host.docker.internal for a client in a container, or the ports of
+   * forwarders in front of the brokers. Their bootstraps: `cluster.extraBootstrap[name]`.
+   */
+  extraListeners?: ExtraListener[];
   heap?: string;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   log?: (line: string) => void;
+  /** A SASL_PLAINTEXT listener with SCRAM-SHA-512 and these users (created at format time). */
+  sasl?: { users: ScramUser[] };
 }
 
 export interface KafkaNodeInfo {
   id: number;
   port: number;
   controllerPort: number;
+  /** Port of the SASL_PLAINTEXT listener, with the `sasl` option. */
+  saslPort?: number;
   /** The JVM's pid while it runs. */
   pid: number | undefined;
   running: boolean;
@@ -97,6 +120,10 @@ export interface KafkaCluster {
   readonly version: string;
   readonly bootstrap: string;
   readonly brokers: string[];
+  /** Bootstrap servers of the SCRAM-SHA-512 listener (with the `sasl` option). */
+  readonly saslBootstrap: string | undefined;
+  /** Advertised bootstrap of each extra listener, by name (empty without extraListeners). */
+  readonly extraBootstrap: Readonly<Record<string, string>>;
   readonly logFile: string;
   readonly dataDir: string;
   readonly nodeIds: number[];
@@ -123,10 +150,15 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const logFile = options.logFile ?? newLogFile();
   const fixedPorts = options.ports !== undefined;
   if (fixedPorts) await assertPortsFree(options.ports ?? []);
+  await assertPortsFree((options.extraListeners ?? []).flatMap((l) => l.ports));
 
   for (let attempt = 1; ; attempt += 1) {
     const clientPorts = options.ports ?? (await freePorts(nodeCount));
-    const addresses = planNodes(nodeCount, clientPorts, await freePorts(nodeCount, clientPorts));
+    const controllerPorts = await freePorts(nodeCount, clientPorts);
+    const saslPorts = options.sasl
+      ? await freePorts(nodeCount, [...clientPorts, ...controllerPorts])
+      : undefined;
+    const addresses = planNodes(nodeCount, clientPorts, controllerPorts, saslPorts);
     const cluster = new Cluster(addresses, libsDir, logFile, options, say);
     try {
       await cluster.start();
@@ -165,6 +197,8 @@ class Cluster implements KafkaCluster {
   readonly version = KAFKA_VERSION;
   readonly bootstrap: string;
   readonly brokers: string[];
+  readonly saslBootstrap: string | undefined;
+  readonly extraBootstrap: Readonly<Record<string, string>>;
   readonly dataDir: string;
   readonly nodeIds: number[];
   private readonly ownsDataDir: boolean;
@@ -195,6 +229,13 @@ class Cluster implements KafkaCluster {
   ) {
     this.bootstrap = bootstrapOf(addresses);
     this.brokers = this.bootstrap.split(',');
+    this.saslBootstrap = saslBootstrapOf(addresses);
+    this.extraBootstrap = Object.fromEntries(
+      (options.extraListeners ?? []).map((l) => [
+        l.name,
+        (l.advertisedPorts ?? l.ports).map((port) => `${l.advertisedHost}:${port}`).join(','),
+      ]),
+    );
     this.nodeIds = addresses.map((a) => a.id);
     this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'event-pipeline-kafka-'));
@@ -221,6 +262,7 @@ class Cluster implements KafkaCluster {
       id: n.address.id,
       port: n.address.port,
       controllerPort: n.address.controllerPort,
+      ...(n.address.saslPort === undefined ? {} : { saslPort: n.address.saslPort }),
       pid: isRunning(n) ? n.child?.pid : undefined,
       running: isRunning(n),
     }));
@@ -239,15 +281,19 @@ class Cluster implements KafkaCluster {
 
     const clusterId = existingClusterId(this.dataDir, this.nodeIds) ?? newClusterId();
     const all = [...this.state.values()].map((n) => n.address);
+    const extraListeners = this.planExtraListeners(all);
     const logMark = fileSize(this.logFile);
     await Promise.all(
-      [...this.state.values()].map(async (node) => {
-        const props = brokerProperties({
-          node: node.address,
-          all,
-          dataDir: this.dataDir,
-          extra: this.options.extraBrokerConfig,
-        });
+      [...this.state.values()].map(async (node, index) => {
+        const props = withExtraListeners(
+          brokerProperties({
+            node: node.address,
+            all,
+            dataDir: this.dataDir,
+            extra: this.options.extraBrokerConfig,
+          }),
+          extraListeners[index] ?? [],
+        );
         writeFileSync(node.propsFile, renderProperties(props));
         if (!existsSync(join(nodeDataDir(this.dataDir, node.address.id), 'meta.properties'))) {
           await this.format(node, clusterId, log4jFile, logMark);
@@ -259,6 +305,22 @@ class Cluster implements KafkaCluster {
     if (this.options.topics && this.options.topics.length > 0) {
       await this.createTopics(this.options.topics);
     }
+  }
+
+  /** The extra listeners per node (in node order), checked against the ports in use. */
+  private planExtraListeners(all: readonly NodeAddress[]) {
+    const specs = this.options.extraListeners ?? [];
+    if (specs.some((l) => l.protocol === 'SASL_PLAINTEXT') && this.options.sasl === undefined) {
+      throw new KafkaHarnessError(
+        'a SASL_PLAINTEXT extra listener needs the `sasl` option (its users)',
+      );
+    }
+    const taken = all.flatMap((a) => [
+      a.port,
+      a.controllerPort,
+      ...(a.saslPort ? [a.saslPort] : []),
+    ]);
+    return planExtraListeners(specs, all.length, taken);
   }
 
   async createTopics(specs: TopicSpec[]): Promise<void> {
@@ -411,6 +473,7 @@ class Cluster implements KafkaCluster {
       clusterId,
       '-c',
       node.propsFile,
+      ...scramFormatArgs(this.options.sasl?.users ?? []),
     ];
     const code = await new Promise<number | string>((resolve) => {
       const child = spawn(javaBinary(), args, {
@@ -499,7 +562,8 @@ class Cluster implements KafkaCluster {
 }
 
 function portsOf(node: NodeState): number[] {
-  return [node.address.port, node.address.controllerPort];
+  const { port, controllerPort, saslPort } = node.address;
+  return saslPort === undefined ? [port, controllerPort] : [port, controllerPort, saslPort];
 }
 
 function isRunning(node: NodeState): boolean {

@@ -4,11 +4,13 @@
 # version and that still runs is not touched, so a warm run takes about a second.
 #
 #   bash scripts/tools/install.sh            # all tools
-#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool
+#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis
 #
 # Sources, all through their ordinary clients:
 #   helm, kube-score   go install from the Go module proxy (needs Go >= 1.24)
 #   hadolint, kubernetes-validate   pip, into a virtualenv (needs python3 with venv)
+#   compose-spec       go install of compose-go's command from the Go module proxy
+#   schemathesis       pip, into a virtualenv of its own (its dependencies stay apart from the above)
 #   promtool           Debian's `prometheus` package, downloaded with apt-get and unpacked
 #                      (only the promtool binary is kept; nothing is installed system-wide)
 # TOOLS_DIR overrides the location (default: <repo>/.cache/tools).
@@ -83,6 +85,22 @@ install_python() {
   stamp python "$version"
 }
 
+# The API fuzzer of tests/integration/fuzz-schemathesis.test.ts.
+install_schemathesis() {
+  local venv="$TOOLS_DIR/schemathesis-venv"
+  if installed schemathesis "$SCHEMATHESIS_VERSION" "$BIN/schemathesis" --version; then
+    log "schemathesis $SCHEMATHESIS_VERSION: cached"
+    return
+  fi
+  need python3 schemathesis "install Python 3.9 or newer with venv"
+  log "schemathesis $SCHEMATHESIS_VERSION: pip install into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  ln -sf ../schemathesis-venv/bin/schemathesis "$BIN/schemathesis"
+  stamp schemathesis "$SCHEMATHESIS_VERSION"
+}
+
 install_promtool() {
   local debs="$TOOLS_DIR/debs" deb unpacked
   if installed promtool "debian" "$BIN/promtool" --version; then
@@ -106,11 +124,30 @@ install_promtool() {
   stamp promtool "debian"
 }
 
+# compose-spec: compose-go's own command (the Compose Specification's reference loader, which
+# Docker Compose is built on); it checks a compose file against the specification's JSON
+# schema, used by tests/chart/conduktor.test.ts. `go install` names it `cmd`: installed renamed.
+install_compose_spec() {
+  local tmp
+  if installed compose-spec "$COMPOSE_GO_VERSION" test -x "$BIN/compose-spec"; then
+    log "compose-spec (compose-go $COMPOSE_GO_VERSION): cached"
+    return
+  fi
+  need go compose-spec "install Go 1.24 or newer"
+  log "compose-spec: go install github.com/compose-spec/compose-go/v2/cmd@$COMPOSE_GO_VERSION"
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" GOFLAGS="-trimpath -buildvcs=false" go install -ldflags "-s -w" \
+    "github.com/compose-spec/compose-go/v2/cmd@$COMPOSE_GO_VERSION"
+  install -m 0755 "$tmp/cmd" "$BIN/compose-spec"
+  rm -rf "$tmp"
+  stamp compose-spec "$COMPOSE_GO_VERSION"
+}
+
 main() {
   local started tools
   started=$(date +%s)
   tools=("$@")
-  [[ ${#tools[@]} -gt 0 ]] || tools=(helm kube-score python promtool)
+  [[ ${#tools[@]} -gt 0 ]] || tools=(helm kube-score python promtool schemathesis compose-spec)
   log "installing into $BIN: ${tools[*]}"
   for tool in "${tools[@]}"; do
     case "$tool" in
@@ -118,11 +155,13 @@ main() {
       kube-score) timed kube-score install_kube_score ;;
       python | hadolint | kubernetes-validate) timed "hadolint + kubernetes-validate" install_python ;;
       promtool) timed promtool install_promtool ;;
-      *) die "unknown tool '$tool' (known: helm kube-score python promtool)" ;;
+      schemathesis) timed schemathesis install_schemathesis ;;
+      compose-spec) timed compose-spec install_compose_spec ;;
+      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec)" ;;
     esac
   done
   log "versions:"
-  for tool in helm kube-score hadolint kubernetes-validate promtool; do
+  for tool in helm kube-score hadolint kubernetes-validate promtool schemathesis; do
     if [[ -x "$BIN/$tool" ]]; then
       case "$tool" in
         helm) log "  helm $("$BIN/helm" version --template '{{.Version}}')" ;;
@@ -130,6 +169,7 @@ main() {
         hadolint) log "  $("$BIN/hadolint" --version)" ;;
         kubernetes-validate) log "  kubernetes-validate $("$BIN/kubernetes-validate" --version 2>&1 | tail -1)" ;;
         promtool) log "  $("$BIN/promtool" --version 2>&1 | head -1)" ;;
+        schemathesis) log "  $("$BIN/schemathesis" --version 2>&1 | head -1)" ;;
       esac
     fi
   done

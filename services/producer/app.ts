@@ -69,6 +69,48 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
   );
 }
 
+/**
+ * True when an uncompressed body announces more than `maxBytes` in Content-Length. (A
+ * compressed body's limit applies to its inflated size, which only reading it tells.)
+ */
+export function declaresTooLargeBody(
+  req: { headers: Record<string, string | string[] | undefined> },
+  maxBytes: number,
+): boolean {
+  if (isEncoded(req)) return false;
+  const length = req.headers['content-length'];
+  return typeof length === 'string' && /^\d+$/.test(length) && Number(length) > maxBytes;
+}
+
+function bodyTooLarge(maxBytes: number): ApiError {
+  return new ApiError('body_too_large', `the request body is larger than ${maxBytes} bytes`, {
+    maxBytes,
+  });
+}
+
+function isEncoded(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  const encoding = req.headers['content-encoding'];
+  return typeof encoding === 'string' && !['', 'identity'].includes(encoding.trim().toLowerCase());
+}
+
+/**
+ * Counts an uncompressed body's bytes as they arrive (alongside the body parser, which
+ * attaches its own listener in the same tick) and answers 413 the moment it passes the
+ * limit; the connection then closes. Compressed bodies are left to the parser's limit.
+ */
+function refuseWhenStreamPasses(req: Request, res: Response, maxBytes: number): void {
+  if (isEncoded(req)) return;
+  let received = 0;
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received <= maxBytes) return;
+    req.off('data', onData);
+    if (!res.headersSent) sendError(res, bodyTooLarge(maxBytes));
+  };
+  req.on('data', onData);
+  req.once('end', () => req.off('data', onData));
+}
+
 function methodNotAllowed(allow: string) {
   return (req: Request, res: Response) => {
     res.setHeader('allow', allow);
@@ -117,7 +159,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.post(
     PRODUCE_ROUTE,
-    (req, _res, next) => {
+    (req, res, next) => {
       if (options.isShuttingDown()) {
         throw new ApiError(
           'shutting_down',
@@ -142,6 +184,12 @@ export function createApp(options: AppOptions): express.Express {
           contentType: req.headers['content-type'] ?? null,
         });
       }
+      // The body parser reads (and discards) a too large body to its end before it reports
+      // it: a declared length is refused at once, a streamed body as soon as it passes.
+      if (declaresTooLargeBody(req, options.maxBodyBytes)) {
+        throw bodyTooLarge(options.maxBodyBytes);
+      }
+      refuseWhenStreamPasses(req, res, options.maxBodyBytes);
       next();
     },
     parseJson,

@@ -24,6 +24,15 @@ export interface HttpServer {
   closeAll(): void;
 }
 
+/** How often Node checks the request and headers timeouts: a tenth of the shorter, 100 ms to 1 s. */
+export function connectionsCheckingInterval(options: {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+}): number {
+  const shorter = Math.min(options.requestTimeoutMs, options.headersTimeoutMs);
+  return Math.max(100, Math.min(1000, Math.floor(shorter / 10)));
+}
+
 export async function startHttpServer(
   handler: RequestListener,
   options: HttpServerOptions,
@@ -33,6 +42,9 @@ export async function startHttpServer(
       requestTimeout: options.requestTimeoutMs,
       headersTimeout: options.headersTimeoutMs,
       keepAliveTimeout: options.keepAliveTimeoutMs,
+      // Node enforces both timeouts only when it sweeps its connections, every 30 s by
+      // default: a client trickling its body would hold on for up to 30 s past the timeout.
+      connectionsCheckingInterval: connectionsCheckingInterval(options),
     },
     handler,
   );
