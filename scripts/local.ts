@@ -4,9 +4,9 @@
  * topics, starts the producer API and the consumer as child processes that log to this
  * terminal, and on Ctrl-C (or SIGTERM) stops the services gracefully, then Kafka.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { startKafka, type KafkaCluster } from './kafka/harness';
+import type { KafkaCluster } from './kafka/harness';
+import { startLocalKafka } from './system/local-system';
+import { startService, stoppedCleanly, type RunningService } from './system/services';
 
 interface Options {
   brokers: 1 | 3;
@@ -14,16 +14,25 @@ interface Options {
   port: number;
   /** The producer API's port; the management ports are the next two. */
   apiPort: number;
+  /** A second listener for clients in Docker containers (Conduktor), as on the kind cluster. */
+  dockerListener: boolean;
 }
 
-const USAGE = 'usage: npm run local -- [--brokers 1|3] [--port 9092] [--api-port 8080]';
+/** The ports and name the kind cluster's `docker` listener advertises (conduktor/README.md). */
+const DOCKER_LISTENER_FIRST_PORT = 19192;
+const DOCKER_HOST = 'host.docker.internal';
+
+const USAGE =
+  'usage: npm run local -- [--brokers 1|3] [--port 9092] [--api-port 8080] [--docker-listener]';
 
 export function parseArgs(argv: string[]): Options {
-  const options: Options = { brokers: 1, port: 9092, apiPort: 8080 };
+  const options: Options = { brokers: 1, port: 9092, apiPort: 8080, dockerListener: false };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (flag === '--brokers' && (value === '1' || value === '3')) {
+    if (flag === '--docker-listener') {
+      options.dockerListener = true;
+    } else if (flag === '--brokers' && (value === '1' || value === '3')) {
       options.brokers = Number(value) as 1 | 3;
       i += 1;
     } else if ((flag === '--port' || flag === '--api-port') && value && /^\d{1,5}$/.test(value)) {
@@ -38,82 +47,67 @@ export function parseArgs(argv: string[]): Options {
 
 const say = (line: string) => process.stderr.write(`[local] ${line}\n`);
 
-function startService(name: 'producer' | 'consumer', env: Record<string, string>): ChildProcess {
-  // The services get the terminal directly: JSON logs, or pretty ones on a TTY. They run in
-  // their own process group so that Ctrl-C reaches only this script, which then sends each
-  // exactly one SIGTERM, as Kubernetes would (a second signal means "exit now" to them).
-  const child = spawn(process.execPath, [join(__dirname, '..', 'services', name, 'main.js')], {
-    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
-    stdio: 'inherit',
-    detached: true,
-  });
-  process.on('exit', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
-}
-
-function exitOf(child: ChildProcess): Promise<number | string> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
-  return new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-}
-
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const ports = Array.from({ length: options.brokers }, (_, i) => options.port + i);
   say(
     `starting Kafka (${options.brokers} node${options.brokers > 1 ? 's' : ''}) on 127.0.0.1:${ports.join(', ')}`,
   );
-  const replicationFactor = options.brokers === 3 ? 3 : 1;
   let cluster: KafkaCluster | undefined = undefined;
-  const children: ChildProcess[] = [];
+  const services: RunningService[] = [];
   let stopping = false;
 
   const stopAll = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     say(`${reason}: stopping the services, then Kafka`);
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    }
-    const exits = await Promise.all(children.map(exitOf));
+    const exits = await Promise.all(services.map((service) => service.stop('SIGTERM')));
     say(`services exited with ${exits.join(', ')}`);
     await cluster?.stop();
     say('Kafka stopped; bye');
-    const clean = exits.every((exit) => exit === 0 || exit === 'SIGTERM' || exit === 'SIGINT');
+    const clean = exits.every(stoppedCleanly);
     process.exit(clean ? code : 1);
   };
   process.on('SIGINT', () => void stopAll('Ctrl-C', 0));
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
 
-  cluster = await startKafka({
-    nodes: options.brokers,
-    ports,
-    topics: [
-      { name: 'events', partitions: 6, replicationFactor },
-      { name: 'events-dlq', partitions: 6, replicationFactor },
-    ],
+  const dockerListener = {
+    name: 'DOCKER',
+    // Docker Engine on Linux reaches the host through the bridge, not the loopback.
+    bindHost: '0.0.0.0',
+    ports: Array.from({ length: options.brokers }, (_, i) => DOCKER_LISTENER_FIRST_PORT + i),
+    advertisedHost: DOCKER_HOST,
+  };
+  cluster = await startLocalKafka({
+    brokers: options.brokers,
+    port: options.port,
+    ...(options.dockerListener ? { extraListeners: [dockerListener] } : {}),
     log: say,
   });
   if (stopping) return;
   say(`Kafka is up: KAFKA_BROKERS=${cluster.bootstrap} (broker logs: ${cluster.logFile})`);
+  if (options.dockerListener) {
+    say(`Kafka for Docker containers (Conduktor): ${cluster.extraBootstrap['DOCKER'] ?? '?'}`);
+  }
   const kafkaEnv = { KAFKA_BROKERS: cluster.bootstrap };
-  const [api, producerManagement, consumerManagement] = [0, 1, 2].map((i) => options.apiPort + i);
-  children.push(
+  const api = options.apiPort;
+  const producerManagement = api + 1;
+  const consumerManagement = api + 2;
+  // The services get the terminal directly: JSON logs, or pretty ones on a TTY.
+  services.push(
     startService('producer', {
-      ...kafkaEnv,
-      HTTP_PORT: String(api),
-      MANAGEMENT_PORT: String(producerManagement),
+      env: { ...kafkaEnv, HTTP_PORT: String(api) },
+      managementPort: producerManagement,
+      output: 'inherit',
+    }),
+    startService('consumer', {
+      env: kafkaEnv,
+      managementPort: consumerManagement,
+      output: 'inherit',
     }),
   );
-  children.push(
-    startService('consumer', { ...kafkaEnv, MANAGEMENT_PORT: String(consumerManagement) }),
-  );
-  for (const child of children) {
-    void exitOf(child).then((exit) => {
+  for (const service of services) {
+    void service.exited.then((exit) => {
       if (!stopping) void stopAll(`a service exited unexpectedly (${exit})`, 1);
     });
   }
@@ -122,6 +116,11 @@ async function main(): Promise<void> {
   );
   say(`producer mgmt  http://127.0.0.1:${producerManagement}  (/livez, /readyz, /metrics)`);
   say(`consumer mgmt  http://127.0.0.1:${consumerManagement}  (/livez, /readyz, /metrics)`);
+  const toolEnv =
+    cluster.brokers[0] === '127.0.0.1:9092' ? '' : `KAFKA_BROKERS=${cluster.bootstrap} `;
+  say(
+    `Kafka's tools  ${toolEnv}npm run kafka -- topics --describe --topic events  (tour: docs/concepts.md)`,
+  );
   say('Ctrl-C stops everything');
 }
 

@@ -329,7 +329,7 @@ class Cluster implements KafkaCluster {
       const missing = specs.filter((s) => !existing.has(s.name));
       if (missing.length > 0) {
         await admin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false, // kafkajs gives up on some transient errors; the poll below waits
           timeout: 30_000,
           topics: missing.map((s) => ({
             topic: s.name,

@@ -1,0 +1,131 @@
+/**
+ * What Kafka itself says about the system, read with an admin client: the leader, replicas
+ * and in-sync replicas of each partition, and which group member owns which partitions.
+ * These are the facts `npm run kafka -- topics --describe` and `consumer-groups --describe`
+ * print; the demos read them directly because they poll several times a second.
+ */
+import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
+
+export interface PartitionState {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface GroupMember {
+  clientId: string;
+  partitions: number[];
+}
+
+export interface GroupState {
+  state: string;
+  members: GroupMember[];
+}
+
+export async function withAdmin<T>(
+  brokers: readonly string[],
+  use: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const kafka = new Kafka({
+    clientId: 'demo-observer',
+    brokers: [...brokers],
+    connectionTimeout: 1_000,
+    requestTimeout: 5_000,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await use(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export async function partitionStates(
+  brokers: readonly string[],
+  topic: string,
+): Promise<PartitionState[]> {
+  return withAdmin(brokers, async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return (topics[0]?.partitions ?? [])
+      .map((p) => ({
+        partition: p.partitionId,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  });
+}
+
+export async function groupState(
+  brokers: readonly string[],
+  groupId: string,
+  topic: string,
+): Promise<GroupState> {
+  return withAdmin(brokers, async (admin) => {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    const members = (group?.members ?? []).map((member) => {
+      const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+      return {
+        clientId: member.clientId,
+        partitions: [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b),
+      };
+    });
+    members.sort((a, b) => a.clientId.localeCompare(b.clientId));
+    return { state: group?.state ?? 'Unknown', members };
+  });
+}
+
+/** Stable, with exactly these members, and every partition owned by exactly one of them. */
+export function settled(
+  group: GroupState,
+  clientIds: readonly string[],
+  partitions: number,
+): boolean {
+  const owned = group.members.flatMap((m) => m.partitions);
+  return (
+    group.state === 'Stable' &&
+    group.members.length === clientIds.length &&
+    clientIds.every((id) => group.members.some((m) => m.clientId === id)) &&
+    owned.length === partitions &&
+    new Set(owned).size === partitions
+  );
+}
+
+export const list = (numbers: readonly number[]): string =>
+  numbers.length > 0 ? numbers.join(',') : '-';
+
+export function samePartitionState(
+  a: PartitionState | undefined,
+  b: PartitionState | undefined,
+): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.leader === b.leader &&
+    list(a.isr) === list(b.isr) &&
+    list(a.replicas) === list(b.replicas)
+  );
+}
+
+/** Polls until `probe` returns a value; undefined (or a throw) means "not yet". */
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * `npm run demo:scale -- --short` runs to its end: the group grows from one member to three,
+ * each partition owned by exactly one member, shrinks to two when consumer-b gets SIGTERM
+ * (which exits 0), and the ledger says nothing acknowledged was lost.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parsePrintedLedger } from '../../scripts/demo/ledger';
+
+jest.setTimeout(240_000);
+
+const ROOT = join(__dirname, '..', '..');
+
+interface DemoRun {
+  exit: number | string;
+  output: string;
+}
+
+/** Runs the built demo in its short form, on free ports, to its end. */
+function runShortDemo(timeoutMs: number): Promise<DemoRun> {
+  const script = join(ROOT, 'dist', 'scripts', 'demo', 'scale.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, '--short'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // SIGINT is the demo's Ctrl-C: it stops its services and Kafka before it exits.
+    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exit: code ?? signal ?? 'unknown', output });
+    });
+  });
+}
+
+let run: DemoRun;
+
+beforeAll(async () => {
+  run = await runShortDemo(220_000);
+}, 240_000);
+
+/** The member tables of the story, in order: member name → its partitions. */
+function memberTables(output: string): Array<Map<string, number[]>> {
+  const tables: Array<Map<string, number[]>> = [];
+  let current: Map<string, number[]> | undefined;
+  for (const line of output.split('\n')) {
+    if (/^ +member +partitions of events$/.test(line)) {
+      current = new Map();
+      tables.push(current);
+      continue;
+    }
+    const row = /^ +(consumer-[abc]) +([\d,]+)$/.exec(line);
+    if (current !== undefined && row?.[1] !== undefined && row[2] !== undefined) {
+      current.set(row[1], row[2].split(',').map(Number));
+    } else {
+      current = undefined;
+    }
+  }
+  return tables;
+}
+
+test('it ends with exit 0 and a ledger with zero lost', () => {
+  const ledger = parsePrintedLedger(run.output);
+  expect({ exit: run.exit, ledger: ledger ?? run.output }).toEqual({
+    exit: 0,
+    ledger: expect.objectContaining({ lost: 0 }),
+  });
+  expect(ledger?.acknowledged).toBeGreaterThan(0);
+  expect(ledger?.foundInKafka).toBe(ledger?.acknowledged);
+  expect(ledger?.processed).toBe(ledger?.acknowledged);
+  expect(run.output).toMatch(/^Nothing acknowledged was lost\.$/m);
+});
+
+test('the group goes from one member to three and back to two, every partition owned once', () => {
+  const tables = memberTables(run.output);
+  expect(tables.map((t) => [...t.keys()].join(' '))).toEqual([
+    'consumer-a',
+    'consumer-a consumer-b',
+    'consumer-a consumer-b consumer-c',
+    'consumer-a consumer-c',
+  ]);
+  for (const table of tables) {
+    expect([...table.values()].flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  }
+  expect(run.output).toMatch(
+    /consumer-b finished the message in hand, committed its offsets and left the group: exit 0 /,
+  );
+  expect(run.output).toMatch(/moved: events-\d {2}consumer-b -> consumer-[ac]/);
+});
