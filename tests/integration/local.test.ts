@@ -4,7 +4,7 @@
  * terminal sends it) brings everything down with exit 0 and no broker left behind.
  */
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, waitForStatus } from '../support/service-process';
 
@@ -15,10 +15,29 @@ function metricValue(metrics: string, name: string): number {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+/** A port whose next `count - 1` neighbours are free too (the API and both management ports). */
+async function freeRun(count: number): Promise<number> {
+  for (;;) {
+    const first = await freePort();
+    const free = await Promise.all(
+      Array.from({ length: count - 1 }, (_, i) => isFree(first + i + 1)),
+    );
+    if (free.every(Boolean)) return first;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 describe('npm run local', () => {
   it('runs Kafka and both services, and Ctrl-C stops all of it with exit 0', async () => {
     const kafkaPort = await freePort();
-    const apiPort = await freePort();
+    const apiPort = await freeRun(3);
     const child = spawn(
       process.execPath,
       [
@@ -40,9 +59,26 @@ describe('npm run local', () => {
     const exited = new Promise<number | null>((resolve) =>
       child.on('exit', (code) => resolve(code)),
     );
+    // A failure shows what `npm run local` printed, and an early exit fails at once.
+    const explain = (error: unknown) =>
+      new Error(
+        `${error instanceof Error ? error.message : String(error)}\n` +
+          `npm run local (exit ${String(child.exitCode)}) printed:\n${output.slice(-4000)}`,
+      );
+    const ready = async (port: number, timeoutMs: number) => {
+      const early = exited.then((code) => {
+        throw new Error(`npm run local exited early with ${String(code)}`);
+      });
+      await Promise.race([
+        waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, { timeoutMs }),
+        early,
+      ]).catch((error: unknown) => {
+        throw explain(error);
+      });
+    };
     try {
-      await waitForStatus(`http://127.0.0.1:${apiPort + 1}/readyz`, 200, { timeoutMs: 90_000 });
-      await waitForStatus(`http://127.0.0.1:${apiPort + 2}/readyz`, 200, { timeoutMs: 60_000 });
+      await ready(apiPort + 1, 90_000);
+      await ready(apiPort + 2, 60_000);
       expect(output).toContain(`KAFKA_BROKERS=127.0.0.1:${kafkaPort}`);
       expect(output).toContain(`producer API   http://127.0.0.1:${apiPort}`);
 
