@@ -4,9 +4,9 @@
  * the API's credentials.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Health, HealthReport } from './health';
+import { listen } from './listen';
 import type { Logger } from './logger';
 
 export interface ManagementServer {
@@ -65,14 +65,7 @@ export async function startManagementServer(options: ManagementOptions): Promise
   });
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, options.host);
   options.logger.info({ port }, 'management server listening (/livez, /readyz, /metrics)');
   return {
     port,

@@ -3,7 +3,7 @@
  * connections, lets requests in progress finish, and can cut the rest off.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../common/listen';
 
 export interface HttpServerOptions {
   port: number;
@@ -48,14 +48,7 @@ export async function startHttpServer(
     },
     handler,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
     port,
