@@ -4,11 +4,11 @@
  * (with --profile) node's --cpu-prof writing a profile when they exit.
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/kafka/fetch';
 import { spawnTracked, waitFor, type Tracked } from './proc';
 import { scrape, type Sample } from './prom';
+import { freePort } from '../../scripts/kafka/harness';
 
 export const ROOT = repoRoot(__dirname);
 /**
@@ -61,19 +61,7 @@ export interface RunningProducer extends RunningService {
   readonly httpPort: number;
 }
 
-/** A port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort };
 
 function mainOf(service: 'producer' | 'consumer'): string {
   const main = join(DIST, 'services', service, 'main.js');

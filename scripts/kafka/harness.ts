@@ -639,6 +639,13 @@ async function poll(
   }
 }
 
+/** One port the OS says is free on 127.0.0.1 (for services, load generators and tests). */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  if (port === undefined) throw new KafkaHarnessError('the OS gave no free port');
+  return port;
+}
+
 /** Ports the OS says are free, all held open at once so they differ; never one of `avoid`. */
 export async function freePorts(count: number, avoid: readonly number[] = []): Promise<number[]> {
   const servers: ReturnType<typeof createServer>[] = [];
