@@ -3,43 +3,15 @@
  * follower takes over, the broker comes back into the ISR and gets leadership back, and the
  * ledger says nothing acknowledged was lost.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { parsePrintedLedger } from '../../scripts/demo/ledger';
+import { runShortDemo, type DemoRun } from '../support/demo';
 
 jest.setTimeout(300_000);
-
-const ROOT = join(__dirname, '..', '..');
-
-interface DemoRun {
-  exit: number | string;
-  output: string;
-}
-
-/** Runs the built demo in its short form, on free ports, to its end. */
-function runShortDemo(timeoutMs: number): Promise<DemoRun> {
-  const script = join(ROOT, 'dist', 'scripts', 'demo', 'failover.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, '--short'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    // SIGINT is the demo's Ctrl-C: it stops its services and Kafka before it exits.
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ exit: code ?? signal ?? 'unknown', output });
-    });
-  });
-}
 
 let run: DemoRun;
 
 beforeAll(async () => {
-  run = await runShortDemo(280_000);
+  run = await runShortDemo('failover', 280_000);
 }, 300_000);
 
 test('it ends with exit 0 and a ledger with zero lost', () => {

@@ -3,43 +3,15 @@
  * each partition owned by exactly one member, shrinks to two when consumer-b gets SIGTERM
  * (which exits 0), and the ledger says nothing acknowledged was lost.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { parsePrintedLedger } from '../../scripts/demo/ledger';
+import { runShortDemo, type DemoRun } from '../support/demo';
 
 jest.setTimeout(240_000);
-
-const ROOT = join(__dirname, '..', '..');
-
-interface DemoRun {
-  exit: number | string;
-  output: string;
-}
-
-/** Runs the built demo in its short form, on free ports, to its end. */
-function runShortDemo(timeoutMs: number): Promise<DemoRun> {
-  const script = join(ROOT, 'dist', 'scripts', 'demo', 'scale.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, '--short'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    // SIGINT is the demo's Ctrl-C: it stops its services and Kafka before it exits.
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ exit: code ?? signal ?? 'unknown', output });
-    });
-  });
-}
 
 let run: DemoRun;
 
 beforeAll(async () => {
-  run = await runShortDemo(220_000);
+  run = await runShortDemo('scale', 220_000);
 }, 240_000);
 
 /** The member tables of the story, in order: member name → its partitions. */

@@ -1,0 +1,29 @@
+/** Runs a built demo (dist/scripts/demo/<name>.js) in its short form, on free ports, to its end. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface DemoRun {
+  exit: number | string;
+  output: string;
+}
+
+export function runShortDemo(name: 'failover' | 'scale', timeoutMs: number): Promise<DemoRun> {
+  const script = join(ROOT, 'dist', 'scripts', 'demo', `${name}.js`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, '--short'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // SIGINT is the demo's Ctrl-C: it stops its services and Kafka before it exits.
+    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exit: code ?? signal ?? 'unknown', output });
+    });
+  });
+}
