@@ -78,9 +78,12 @@ async function main(): Promise<void> {
     ports: Array.from({ length: options.brokers }, (_, i) => DOCKER_LISTENER_FIRST_PORT + i),
     advertisedHost: DOCKER_HOST,
   };
+  // The services bind after Kafka has picked its controller ports: those must not take theirs.
+  const servicePorts = [0, 1, 2].map((i) => options.apiPort + i);
   cluster = await startLocalKafka({
     brokers: options.brokers,
     port: options.port,
+    avoidPorts: servicePorts,
     ...(options.dockerListener ? { extraListeners: [dockerListener] } : {}),
     log: say,
   });

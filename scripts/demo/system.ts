@@ -48,6 +48,7 @@ export class DemoSystem {
     const cluster = await startLocalKafka({
       brokers: options.brokers,
       port: options.port,
+      avoidPorts: ports,
       log: () => undefined,
     });
     return new DemoSystem(cluster, logDir, ports);

@@ -97,6 +97,11 @@ export interface StartKafkaOptions {
    * forwarders in front of the brokers. Their bootstraps: `cluster.extraBootstrap[name]`.
    */
   extraListeners?: ExtraListener[];
+  /**
+   * Ports the caller will bind after Kafka is up (e.g. the services of `npm run local`): the
+   * ports the harness picks for itself never take one of them.
+   */
+  avoidPorts?: readonly number[];
   heap?: string;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
@@ -153,10 +158,11 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   await assertPortsFree((options.extraListeners ?? []).flatMap((l) => l.ports));
 
   for (let attempt = 1; ; attempt += 1) {
-    const clientPorts = options.ports ?? (await freePorts(nodeCount));
-    const controllerPorts = await freePorts(nodeCount, clientPorts);
+    const avoid = options.avoidPorts ?? [];
+    const clientPorts = options.ports ?? (await freePorts(nodeCount, avoid));
+    const controllerPorts = await freePorts(nodeCount, [...avoid, ...clientPorts]);
     const saslPorts = options.sasl
-      ? await freePorts(nodeCount, [...clientPorts, ...controllerPorts])
+      ? await freePorts(nodeCount, [...avoid, ...clientPorts, ...controllerPorts])
       : undefined;
     const addresses = planNodes(nodeCount, clientPorts, controllerPorts, saslPorts);
     const cluster = new Cluster(addresses, libsDir, logFile, options, say);

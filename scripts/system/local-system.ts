@@ -29,6 +29,8 @@ export interface LocalKafkaOptions {
   port?: number;
   /** Listeners beside the one on 127.0.0.1, e.g. one advertised to Docker containers. */
   extraListeners?: ExtraListener[];
+  /** Ports the services will bind once Kafka is up; Kafka's own free ports avoid them. */
+  avoidPorts?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -40,6 +42,7 @@ export function startLocalKafka(options: LocalKafkaOptions): Promise<KafkaCluste
     ports: port === undefined ? undefined : Array.from({ length: brokers }, (_, i) => port + i),
     topics: localTopics(brokers),
     ...(options.extraListeners ? { extraListeners: options.extraListeners } : {}),
+    ...(options.avoidPorts ? { avoidPorts: options.avoidPorts } : {}),
     log: options.log,
   });
 }
