@@ -42,6 +42,7 @@ import {
   ourBatchMessages,
   ourConsumerConcurrency,
   rawConsumer,
+  rawConsumerJson,
   rawProducer,
 } from './scenarios/raw';
 
@@ -55,6 +56,7 @@ export const SCENARIOS: Scenario[] = [
   bridge1,
   kafkaConsumerPerf,
   rawConsumer,
+  rawConsumerJson,
   ourConsumer,
   endToEnd,
   producerSigterm,
@@ -62,7 +64,12 @@ export const SCENARIOS: Scenario[] = [
   rebalanceSigkill,
 ];
 
-const CONSUMER_SCENARIOS = new Set(['kafka-consumer-perf', 'raw-consumer', 'consumer']);
+const CONSUMER_SCENARIOS = new Set([
+  'kafka-consumer-perf',
+  'raw-consumer',
+  'raw-consumer-json',
+  'consumer',
+]);
 
 const started = Date.now();
 /** Set by SIGINT/SIGTERM: no further scenario starts. */

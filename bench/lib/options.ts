@@ -42,7 +42,7 @@ export const FULL: Profile = {
   rawProducer: { warmup: 20_000, messages: 100_000 },
   api100: { warmupRequests: 200, requests: 1_000 },
   api1: { warmupRequests: 3_000, requests: 20_000 },
-  consume: { warmup: 20_000, messages: 200_000 },
+  consume: { warmup: 50_000, messages: 500_000 },
   e2e: { rate: 1_000, warmupSec: 5, durationSec: 30 },
   lifecycle: {
     loadBeforeSignalMs: 3_000,

@@ -19,7 +19,10 @@ export const ourConsumer: Scenario = {
   group: 'consumer',
   primary: 'msgsPerSec',
   better: 'higher',
-  ratios: [{ label: 'ours ÷ raw kafkajs', over: 'raw-consumer' }],
+  ratios: [
+    { label: 'ours ÷ raw kafkajs', over: 'raw-consumer' },
+    { label: 'ours ÷ raw kafkajs + JSON.parse', over: 'raw-consumer-json' },
+  ],
   async run(ctx) {
     const { warmup, messages } = ctx.profile.consume;
     const target = warmup + messages;

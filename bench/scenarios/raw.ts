@@ -1,7 +1,7 @@
 /**
  * 2. Raw kafkajs, the client's limit (bench/workers/raw-kafkajs.ts in its own process): the
- * producer our API is built on, fed batches as large as our batcher makes; and an eachBatch
- * consumer that does nothing.
+ * producer our API is built on, fed batches as large as our batcher makes; an eachBatch
+ * consumer that does nothing; and one that parses each value as our default handler does.
  */
 import { consumerSpec, producerSpec } from '../../services/common/config';
 import { recordBytes } from '../../services/producer/records';
@@ -63,26 +63,36 @@ export const rawProducer: Scenario = {
   },
 };
 
-export const rawConsumer: Scenario = {
-  id: 'raw-consumer',
-  ref: '2b',
-  title: `raw kafkajs eachBatch no-op consumer (${ourConsumerConcurrency()} partitions at once)`,
-  group: 'raw',
-  primary: 'msgsPerSec',
-  better: 'higher',
-  ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-consumer-perf' }],
-  async run(ctx) {
-    const config: RawConsumerConfig = {
-      kind: 'consumer',
-      brokers: ctx.brokers,
-      topic: ctx.prefilledTopic,
-      groupId: ctx.unique('raw-consumer'),
-      partitionsConsumedConcurrently: ourConsumerConcurrency(),
-      warmupMessages: ctx.profile.consume.warmup,
-      messages: ctx.profile.consume.messages,
-      timeoutMs: 240_000,
-    };
-    const result = await runWorker<RawResult>(`raw-consumer-${ctx.round}`, 'raw-kafkajs', config);
-    return { figures: { msgsPerSec: result.messagesPerSec } };
-  },
-};
+function rawConsumerScenario(parseJson: boolean): Scenario {
+  const id = parseJson ? 'raw-consumer-json' : 'raw-consumer';
+  const what = parseJson ? 'eachBatch that JSON.parses each value' : 'eachBatch no-op';
+  return {
+    id,
+    ref: parseJson ? '2c' : '2b',
+    title: `raw kafkajs ${what} consumer (${ourConsumerConcurrency()} partitions at once)`,
+    group: 'raw',
+    primary: 'msgsPerSec',
+    better: 'higher',
+    ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-consumer-perf' }],
+    async run(ctx) {
+      const config: RawConsumerConfig = {
+        kind: 'consumer',
+        brokers: ctx.brokers,
+        topic: ctx.prefilledTopic,
+        groupId: ctx.unique(id),
+        partitionsConsumedConcurrently: ourConsumerConcurrency(),
+        parseJson,
+        warmupMessages: ctx.profile.consume.warmup,
+        messages: ctx.profile.consume.messages,
+        timeoutMs: 240_000,
+      };
+      const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
+      return { figures: { msgsPerSec: result.messagesPerSec } };
+    },
+  };
+}
+
+export const rawConsumer = rawConsumerScenario(false);
+
+/** The default handler's own work (JSON.parse) on raw kafkajs: what is left is ours. */
+export const rawConsumerJson = rawConsumerScenario(true);

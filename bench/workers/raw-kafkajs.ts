@@ -7,7 +7,8 @@
  *   in runs of `chunk` per partition, as our API places a keyless request's messages.
  * - consumer: a fresh group reading the topic from the beginning with an eachBatch handler
  *   that does nothing (kafkajs resolves and commits the offsets), as many partitions at once
- *   as our consumer handles.
+ *   as our consumer handles; with `parseJson`, the handler parses every value as JSON, the
+ *   work our default handler must do, and nothing else.
  */
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { benchValueText } from '../lib/payload';
@@ -30,6 +31,7 @@ export interface RawConsumerConfig {
   topic: string;
   groupId: string;
   partitionsConsumedConcurrently: number;
+  parseJson: boolean;
   warmupMessages: number;
   messages: number;
   timeoutMs: number;
@@ -93,6 +95,13 @@ async function produce(config: RawProducerConfig): Promise<RawResult> {
   }
 }
 
+/** 1 for a value that parses to an object, as the bench's values do. */
+function parseValue(value: Buffer | null): number {
+  if (value === null) return 0;
+  const parsed: unknown = JSON.parse(value.toString('utf8'));
+  return typeof parsed === 'object' && parsed !== null ? 1 : 0;
+}
+
 async function consume(config: RawConsumerConfig): Promise<RawResult> {
   const consumer = client(config.brokers).consumer({
     groupId: config.groupId,
@@ -100,6 +109,8 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
   });
   const target = config.warmupMessages + config.messages;
   let count = 0;
+  // Summed from the parsed values so the parse cannot be optimized away.
+  let parsed = 0;
   let startedAt: number | undefined;
   let countAtStart = 0;
   try {
@@ -114,6 +125,9 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
         .run({
           partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
           eachBatch: async ({ batch }) => {
+            if (config.parseJson) {
+              for (const message of batch.messages) parsed += parseValue(message.value);
+            }
             count += batch.messages.length;
             // Counted per batch: the window runs from the batch that crossed the warm-up
             // count to the one that reached the target, and counts what lies between.
@@ -140,6 +154,7 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
         })
         .catch(reject);
     });
+    if (config.parseJson && parsed === 0) throw new Error('no value was parsed');
     return { ...measured, messagesPerSec: measured.messages / measured.seconds };
   } finally {
     await consumer.disconnect();

@@ -18,6 +18,8 @@ export function parseJsonValue(message: ConsumedMessage): unknown {
 
 export const handle: Handler = async (message, { logger }) => {
   const value = parseJsonValue(message);
+  // Checked first so that the fields are not built for a log line that is not written.
+  if (!logger.isLevelEnabled('debug')) return;
   logger.debug(
     {
       topic: message.topic,

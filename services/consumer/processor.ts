@@ -96,7 +96,7 @@ export class MessageProcessor {
     if (!series) {
       const { metrics } = this.options;
       series = {
-        processed: metrics.consumed.labels(topic, 'processed'),
+        processed: metrics.processedCounter(topic),
         retried: metrics.consumed.labels(topic, 'retried'),
         duration: metrics.processingDuration.labels(topic),
         endToEnd: metrics.endToEndLatency.labels(topic),
@@ -107,20 +107,26 @@ export class MessageProcessor {
   }
 
   async process(message: ConsumedMessage, signal: AbortSignal): Promise<Outcome> {
-    const key = partitionKey(message);
-    let pending = this.pending.get(key);
-    if (pending && pending.offset !== message.offset) {
-      // The partition moved on without us (rebalance, seek): forget the stale write.
-      this.pending.delete(key);
-      pending = undefined;
-    }
+    let pending = this.pending.size > 0 ? this.pendingFor(message) : undefined;
     if (!pending) {
       const result = await this.handleWithRetries(message, signal);
       if (result === 'processed' || result === 'interrupted') return result;
       pending = { offset: message.offset, failure: result };
-      this.pending.set(key, pending);
+      this.pending.set(partitionKey(message), pending);
     }
     return this.deadLetter(message, pending, signal);
+  }
+
+  /** The dead-letter write remembered for this message's partition, if it is this message's. */
+  private pendingFor(message: ConsumedMessage): PendingDeadLetter | undefined {
+    const key = partitionKey(message);
+    const pending = this.pending.get(key);
+    if (pending && pending.offset !== message.offset) {
+      // The partition moved on without us (rebalance, seek): forget the stale write.
+      this.pending.delete(key);
+      return undefined;
+    }
+    return pending;
   }
 
   private async handleWithRetries(

@@ -2,8 +2,10 @@
  * The kafkajs consumer: group membership, the batch loop and its commits.
  *
  * Each partition is handled sequentially; PARTITIONS_CONSUMED_CONCURRENTLY partitions
- * run side by side. In a batch every message is processed, then its offset resolved;
- * every 200 ms a heartbeat is sent and resolved offsets are committed if due. Only resolved offsets are committed (kafkajs commits them after
+ * run side by side. In a batch every message is processed; the last handled offset is
+ * resolved every 200 ms (then a heartbeat is sent and resolved offsets are committed if
+ * due) and when the batch ends or is left. A stale batch (after a seek) is left at the
+ * next housekeeping. Only resolved offsets are committed (kafkajs commits them after
  * each batch, every second inside a long one, before a rebalance and on stop), and an
  * offset is resolved only when its message was processed or dead-lettered. Auto-resolve
  * of whole batches is off, so leaving a batch early (shutdown, stale batch, blocked dead
@@ -168,9 +170,20 @@ export class ConsumerRunner {
       this.options.heartbeatIntervalMs,
     );
     let lastHousekeeping = Date.now();
+    // The offset of the last message handled or dead-lettered, resolved with kafkajs only
+    // before a heartbeat/commit and when the batch ends: resolving parses the offset into a
+    // 64-bit Long, which cost more per message than the rest of this loop.
+    let handledOffset: string | undefined;
+    const resolveHandled = () => {
+      if (handledOffset !== undefined) resolveOffset(handledOffset);
+      handledOffset = undefined;
+    };
     try {
+      // A seek (this service never seeks) makes the rest of the batch stale; kafkajs builds a
+      // key string to check it, so it is checked with the housekeeping, not per message.
+      if (isStale()) return;
       for (const kafkaMessage of batch.messages) {
-        if (!isRunning() || isStale() || signal.aborted) break;
+        if (!isRunning() || signal.aborted) break;
         const message = toConsumedMessage(batch.topic, batch.partition, kafkaMessage);
         const outcome = await processor.process(message, signal);
         if (outcome === 'interrupted') break;
@@ -178,19 +191,24 @@ export class ConsumerRunner {
           this.pauseBlocked(message, pause);
           break;
         }
-        this.blockedCount.delete(`${message.topic}/${message.partition}`);
-        resolveOffset(message.offset);
+        if (this.blockedCount.size > 0) {
+          this.blockedCount.delete(`${message.topic}/${message.partition}`);
+        }
+        handledOffset = message.offset;
         // Both are cheap no-ops most of the time, but awaiting them after every message cost
         // more than the default handler itself; kafkajs commits after the batch anyway.
         const now = Date.now();
         if (now - lastHousekeeping >= HOUSEKEEPING_INTERVAL_MS) {
           lastHousekeeping = now;
+          resolveHandled();
           await heartbeat();
           await commitOffsetsIfNecessary();
+          if (isStale()) break;
         }
       }
     } finally {
       clearInterval(keepAlive);
+      resolveHandled();
     }
   }
 

@@ -24,6 +24,7 @@ const SCENARIOS = [
   'bridge-1x64',
   'kafka-consumer-perf',
   'raw-consumer',
+  'raw-consumer-json',
   'consumer',
   'e2e',
   'producer-sigterm',
@@ -152,13 +153,29 @@ test('ratios name what they compare and are computed where both sides ran', () =
   expect(ratio('api-100x32', 'raw-producer')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('raw-producer', 'kafka-producer-perf')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('consumer', 'raw-consumer')?.spread?.median).toEqual(expect.any(Number));
+  expect(ratio('consumer', 'raw-consumer-json')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('api-100x32', 'bridge-100x32')?.label).toBe('ours ÷ Bridge');
-  expect(results.targets.length).toBe(5);
+  expect(results.targets.length).toBe(6);
 });
 
 test('the Markdown table has a line per scenario, and no process was left running', () => {
   const markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
-  for (const ref of ['1a', '2a', '3a', '4a', '3b', '4b', '1b', '2b', '5', '6', '7a', '7b', '7c']) {
+  for (const ref of [
+    '1a',
+    '2a',
+    '3a',
+    '4a',
+    '3b',
+    '4b',
+    '1b',
+    '2b',
+    '2c',
+    '5',
+    '6',
+    '7a',
+    '7b',
+    '7c',
+  ]) {
     expect(markdown).toContain(`| ${ref} |`);
   }
   expect(output).not.toContain('still running after');
