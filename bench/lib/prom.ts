@@ -44,6 +44,11 @@ export function sumOf(
   return found.length === 0 ? undefined : found.reduce((sum, s) => sum + s.value, 0);
 }
 
+/** A service's own CPU seconds so far (prom-client's default process metrics). */
+export function cpuSecondsOf(samples: Sample[]): number | undefined {
+  return sumOf(samples, 'process_cpu_seconds_total');
+}
+
 export interface Histogram {
   /** Cumulative counts by upper bound, ascending, +Inf last. */
   buckets: Array<{ le: number; count: number }>;

@@ -101,6 +101,8 @@ export const FIELDS: Record<string, FieldFormat> = {
   pauseMs: { label: 'pause ms', digits: 0 },
   sessionTimeoutMs: { label: 'session timeout ms', digits: 0 },
   leaverExitMs: { label: 'leaver SIGTERM→exit ms', digits: 0 },
+  cpuUsPerMsg: { label: 'CPU µs/msg', digits: 1 },
+  loadCpuUsPerMsg: { label: 'load generator CPU µs/msg', digits: 1 },
 };
 
 export function buildRow(scenario: Scenario, runs: RunRecord[], unavailable?: string): Row {

@@ -56,3 +56,8 @@ export function round(value: number | undefined, digits = 0): number | undefined
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** CPU seconds (user + system) of a process.cpuUsage() reading or difference. */
+export function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}

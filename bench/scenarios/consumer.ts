@@ -4,7 +4,7 @@
  * counter, scraped every 100 ms, between the warm-up count and warm-up + measured count.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scrape, sumOf } from '../lib/prom';
+import { cpuSecondsOf, scrape, sumOf } from '../lib/prom';
 import type { Scenario } from '../lib/scenario';
 import { startConsumer } from '../lib/services';
 import { rateBetween } from '../lib/stats';
@@ -34,6 +34,9 @@ export const ourConsumer: Scenario = {
     });
     try {
       const samples: Array<{ t: number; value: number }> = [];
+      // The service's CPU seconds at the first scrape past the warm-up, and at the last.
+      let cpuFrom: { processed: number; cpu: number } | undefined;
+      let cpuTo: { processed: number; cpu: number } | undefined;
       const deadline = Date.now() + 300_000;
       let last = { processed: 0, retried: 0, deadLettered: 0 };
       for (;;) {
@@ -46,6 +49,11 @@ export const ourConsumer: Scenario = {
           deadLettered: sumOf(metrics, CONSUMED, { topic, result: 'dead_lettered' }) ?? 0,
         };
         samples.push({ t, value: last.processed });
+        const cpu = cpuSecondsOf(metrics);
+        if (cpu !== undefined && last.processed >= warmup) {
+          cpuFrom ??= { processed: last.processed, cpu };
+          cpuTo = { processed: last.processed, cpu };
+        }
         if (last.processed >= target) break;
         if (Date.now() > deadline)
           throw new Error(`${last.processed} of ${target} messages processed in time`);
@@ -56,6 +64,10 @@ export const ourConsumer: Scenario = {
       return {
         figures: {
           msgsPerSec: rate.rate,
+          cpuUsPerMsg:
+            cpuFrom && cpuTo && cpuTo.processed > cpuFrom.processed
+              ? ((cpuTo.cpu - cpuFrom.cpu) * 1e6) / (cpuTo.processed - cpuFrom.processed)
+              : undefined,
           errors: last.retried + last.deadLettered,
         },
       };

@@ -8,7 +8,7 @@ import { BRIDGE_CONTENT_TYPE, startBridge } from '../bridge/bridge';
 import { createTopics, deleteTopics, messagesIn } from '../lib/kafka';
 import { failedRequests, runLoad, type LoadConfig, type LoadResult } from '../lib/load';
 import { apiBody, bridgeBody } from '../lib/payload';
-import { histogramDelta, histogramMean, histogramOf, type Sample } from '../lib/prom';
+import { cpuSecondsOf, histogramDelta, histogramMean, histogramOf, type Sample } from '../lib/prom';
 import type { Context, Figures, Measurement, Scenario } from '../lib/scenario';
 import { startProducer } from '../lib/services';
 
@@ -28,7 +28,9 @@ export const SHAPE_B: Shape = { perRequest: 1, connections: 64, counts: (ctx) =>
 const BATCH_METRIC = 'event_pipeline_producer_batch_messages';
 
 function loadFigures(result: LoadResult, perRequest: number): Figures {
+  const messages = result.requests * perRequest;
   return {
+    loadCpuUsPerMsg: messages > 0 ? (result.cpuSec * 1e6) / messages : undefined,
     msgsPerSec: result.requestsPerSec * perRequest,
     reqPerSec: result.requestsPerSec,
     p50Ms: result.latencyMs.p50,
@@ -86,6 +88,9 @@ async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measureme
       : undefined;
     const acked = (warmup.statusCodes['200'] ?? 0) + (measured.statusCodes['200'] ?? 0);
     const inTopic = await messagesIn(ctx.brokers, topic);
+    const cpuBefore = cpuSecondsOf(before);
+    const cpuAfter = cpuSecondsOf(after);
+    const measuredMessages = measured.requests * shape.perRequest;
     const notes: string[] = [];
     if (inTopic < acked * shape.perRequest) {
       notes.push(
@@ -96,6 +101,11 @@ async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measureme
       figures: {
         ...loadFigures(measured, shape.perRequest),
         batchMean: delta ? histogramMean(delta) : undefined,
+        // The service's CPU between the scrapes around the measured run.
+        cpuUsPerMsg:
+          cpuBefore !== undefined && cpuAfter !== undefined && measuredMessages > 0
+            ? ((cpuAfter - cpuBefore) * 1e6) / measuredMessages
+            : undefined,
         lostMessages: Math.max(0, acked * shape.perRequest - inTopic),
       },
       notes,

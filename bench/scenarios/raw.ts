@@ -54,6 +54,7 @@ export const rawProducer: Scenario = {
           msgsPerSec: result.messagesPerSec,
           sendP50Ms: result.sendMs?.p50,
           sendP99Ms: result.sendMs?.p99,
+          cpuUsPerMsg: (result.cpuSec * 1e6) / result.messages,
           batchMean: config.batchMessages,
         },
       };
@@ -87,7 +88,12 @@ function rawConsumerScenario(parseJson: boolean): Scenario {
         timeoutMs: 240_000,
       };
       const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
-      return { figures: { msgsPerSec: result.messagesPerSec } };
+      return {
+        figures: {
+          msgsPerSec: result.messagesPerSec,
+          cpuUsPerMsg: (result.cpuSec * 1e6) / result.messages,
+        },
+      };
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import autocannon from 'autocannon';
 import { benchValue, nowMs } from '../lib/payload';
+import { cpuSeconds } from '../lib/stats';
 
 export interface LoadConfig {
   url: string;
@@ -33,6 +34,8 @@ export interface LoadResult {
   timeouts: number;
   non2xx: number;
   statusCodes: Record<string, number>;
+  /** CPU time (user + system) this load generator spent in the measured run. */
+  cpuSec: number;
   /** With timestamped bodies: the first sequence number of the measured run. */
   firstMeasuredSeq: number;
   nextSeq: number;
@@ -112,7 +115,11 @@ function runOnce(config: LoadConfig, amount: number | undefined): Promise<Timed>
   });
 }
 
-function summarize({ result, responses, elapsedMs }: Timed, firstMeasuredSeq: number): LoadResult {
+function summarize(
+  { result, responses, elapsedMs }: Timed,
+  firstMeasuredSeq: number,
+  cpuSec: number,
+): LoadResult {
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
     statusCodes[code] = stat.count ?? 0;
@@ -133,6 +140,7 @@ function summarize({ result, responses, elapsedMs }: Timed, firstMeasuredSeq: nu
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     statusCodes,
+    cpuSec,
     firstMeasuredSeq,
     nextSeq: seq,
   };
@@ -141,8 +149,9 @@ function summarize({ result, responses, elapsedMs }: Timed, firstMeasuredSeq: nu
 async function run(config: LoadConfig): Promise<LoadResult> {
   if (config.warmupRequests > 0) await runOnce(config, config.warmupRequests);
   const firstMeasuredSeq = seq;
+  const cpuBefore = process.cpuUsage();
   const result = await runOnce(config, config.amount);
-  return summarize(result, firstMeasuredSeq);
+  return summarize(result, firstMeasuredSeq, cpuSeconds(process.cpuUsage(cpuBefore)));
 }
 
 process.on('message', (message: Message) => {

@@ -12,6 +12,7 @@
  */
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { benchValueText } from '../lib/payload';
+import { cpuSeconds } from '../lib/stats';
 
 export interface RawProducerConfig {
   kind: 'producer';
@@ -41,6 +42,8 @@ export interface RawResult {
   messages: number;
   seconds: number;
   messagesPerSec: number;
+  /** CPU time (user + system) of this process in the measured part. */
+  cpuSec: number;
   /** Producer: time of one sendBatch (ms). */
   sendMs?: { p50: number; p99: number };
 }
@@ -80,14 +83,17 @@ async function produce(config: RawProducerConfig): Promise<RawResult> {
     await sendUntil(config.warmupMessages);
     const times: number[] = [];
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await sendUntil(config.messages, times);
     const seconds = (performance.now() - started) / 1000;
+    const cpuSec = cpuSeconds(process.cpuUsage(cpuBefore));
     times.sort((a, b) => a - b);
     const at = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0;
     return {
       messages: config.messages,
       seconds,
       messagesPerSec: config.messages / seconds,
+      cpuSec,
       sendMs: { p50: at(0.5), p99: at(0.99) },
     };
   } finally {
@@ -113,10 +119,12 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
   let parsed = 0;
   let startedAt: number | undefined;
   let countAtStart = 0;
+  let cpuBefore: NodeJS.CpuUsage | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
-    const measured = await new Promise<{ messages: number; seconds: number }>((resolve, reject) => {
+    type Measured = { messages: number; seconds: number; cpuSec: number };
+    const measured = await new Promise<Measured>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${count} of ${target} messages after ${config.timeoutMs} ms`)),
         config.timeoutMs,
@@ -133,6 +141,7 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
             // count to the one that reached the target, and counts what lies between.
             if (startedAt === undefined && count >= config.warmupMessages) {
               startedAt = performance.now();
+              cpuBefore = process.cpuUsage();
               countAtStart = count;
             }
             if (count >= target && startedAt !== undefined) {
@@ -148,6 +157,7 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
               resolve({
                 messages: count - countAtStart,
                 seconds: (performance.now() - startedAt) / 1000,
+                cpuSec: cpuSeconds(process.cpuUsage(cpuBefore)),
               });
             }
           },

@@ -136,11 +136,17 @@ test('each measured row has its figures, no errors and nothing lost', () => {
     }
   }
   const api = results.rows.find((r) => r.id === 'api-100x32');
-  for (const field of ['msgsPerSec', 'reqPerSec', 'p50Ms', 'p99Ms', 'p999Ms', 'batchMean']) {
+  const apiFields = ['msgsPerSec', 'reqPerSec', 'p50Ms', 'p99Ms', 'p999Ms', 'batchMean'];
+  for (const field of [...apiFields, 'cpuUsPerMsg', 'loadCpuUsPerMsg']) {
     expect({ field, value: api?.summary[field]?.median }).toEqual({
       field,
       value: expect.any(Number),
     });
+  }
+  // CPU per message, where the service and its reference are compared by cost, not speed.
+  for (const id of ['raw-producer', 'raw-consumer', 'raw-consumer-json', 'consumer']) {
+    const cpu = results.rows.find((r) => r.id === id)?.summary['cpuUsPerMsg']?.median;
+    expect({ id, cpu: cpu !== undefined && cpu > 0 }).toEqual({ id, cpu: true });
   }
   const e2e = results.rows.find((r) => r.id === 'e2e');
   expect(e2e?.summary['p50Ms']?.median).toEqual(expect.any(Number));
