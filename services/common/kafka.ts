@@ -9,6 +9,7 @@ import {
   Partitioners,
   type KafkaConfig,
   type LogEntry,
+  type RetryOptions,
   type SASLOptions,
 } from 'kafkajs';
 import type { Logger } from './logger';
@@ -82,6 +83,17 @@ export function kafkaClientConfig(config: CommonConfig, logger: Logger): KafkaCo
 
 export function createKafka(config: CommonConfig, logger: Logger): Kafka {
   return new Kafka(kafkaClientConfig(config, logger));
+}
+
+/**
+ * Retries of a client whose job is to notice quickly that Kafka is gone (the producer's
+ * cluster monitor, the consumer's lag monitor): they probe again on their own schedule, and
+ * kafkajs' default retries would hide a lost cluster for 10 s or more.
+ */
+export const PROBE_RETRY: RetryOptions = { retries: 1, initialRetryTime: 100, maxRetryTime: 500 };
+
+export function createProbeKafka(config: CommonConfig, logger: Logger): Kafka {
+  return new Kafka({ ...kafkaClientConfig(config, logger), retry: PROBE_RETRY });
 }
 
 /** The partitioner Java clients use (murmur2), so keys land where other clients put them. */

@@ -8,7 +8,13 @@
  * Reading the timestamp of the record at the committed offset costs one small fetch
  * per lagging partition, and only when its committed offset moved: a stuck partition
  * reuses the timestamp it already read.
+ *
+ * Its refreshes are also the consumer's probe of Kafka: the group member alone notices a
+ * lost cluster only when kafkajs gives up retrying (17–20 s). When refreshes have kept
+ * failing for a whole refresh interval (two at least), `readiness()` says so, and the
+ * first refresh that works again clears it.
  */
+import type { CheckResult } from '../common/health';
 import type { Admin, RecordTimestampReader } from '../common/kafka';
 import type { Logger } from '../common/logger';
 import { ageSeconds, LogEndTimeline, partitionLag } from './lag';
@@ -24,6 +30,9 @@ export interface LagMonitorOptions {
   logger: Logger;
   now?: () => number;
 }
+
+/** Refreshes that must fail in a row (for an interval or longer) before Kafka counts as unreachable. */
+const FAILURES_BEFORE_UNREADY = 2;
 
 /** Delay after a processed batch, so that the batch's commit has landed. */
 const SOON_DELAY_MS = 250;
@@ -52,6 +61,8 @@ export class LagMonitor {
   private intervalTimer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
+  private failuresInARow = 0;
+  private failingSince: number | undefined;
 
   constructor(private readonly options: LagMonitorOptions) {
     this.now = options.now ?? Date.now;
@@ -67,6 +78,18 @@ export class LagMonitor {
         appendedAtMs === undefined ? 0 : ageSeconds(now, appendedAtMs),
       );
     }
+  }
+
+  /** Not ready while Kafka cannot be reached (the last refreshes all failed). */
+  readiness(): CheckResult {
+    const failingForMs = this.failingSince === undefined ? 0 : this.now() - this.failingSince;
+    if (this.failuresInARow < FAILURES_BEFORE_UNREADY || failingForMs < this.options.intervalMs) {
+      return { ok: true };
+    }
+    return {
+      ok: false,
+      detail: `Kafka unreachable: the last ${this.failuresInARow} lag refreshes failed over ${failingForMs} ms (${this.lastError ?? 'unknown error'})`,
+    };
   }
 
   start(): void {
@@ -209,6 +232,8 @@ export class LagMonitor {
   private reportFailure(error: unknown): void {
     // Connecting again is cheap when the connection is fine and needed when it is not.
     this.connected = false;
+    this.failuresInARow += 1;
+    this.failingSince ??= this.lastStartedAt;
     const text = error instanceof Error ? error.message : String(error);
     // One warning per distinct problem, not one per refresh.
     if (text !== this.lastError) {
@@ -221,6 +246,8 @@ export class LagMonitor {
   }
 
   private reportRecovery(): void {
+    this.failuresInARow = 0;
+    this.failingSince = undefined;
     if (this.lastError !== undefined) {
       this.options.logger.info('consumer lag refresh works again');
       this.lastError = undefined;

@@ -5,7 +5,12 @@
  */
 import { loadConsumerConfig } from '../common/config';
 import { Health } from '../common/health';
-import { createKafka, createRecordTimestampReader, defaultPartitioner } from '../common/kafka';
+import {
+  createKafka,
+  createProbeKafka,
+  createRecordTimestampReader,
+  defaultPartitioner,
+} from '../common/kafka';
 import { Lifecycle, runMain } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
@@ -32,6 +37,7 @@ runMain('consumer', async () => {
   const registry = createMetricsRegistry('consumer');
   const metrics = createConsumerMetrics(registry, config.TOPICS);
   const kafka = createKafka(config, logger);
+  const probeKafka = createProbeKafka(config, logger);
   const backoff = {
     initialMs: config.HANDLER_RETRY_BACKOFF_MS,
     maxMs: config.HANDLER_RETRY_BACKOFF_MAX_MS,
@@ -56,8 +62,10 @@ runMain('consumer', async () => {
     deadLetterTimeoutMs: config.DLQ_WRITE_TIMEOUT_MS,
   });
   const lagMonitor = new LagMonitor({
-    admin: kafka.admin(),
-    reader: createRecordTimestampReader(kafka),
+    // Its own client retries little: a failed refresh is tried again at the next interval,
+    // and failing fast is what lets readiness follow a lost cluster within seconds.
+    admin: probeKafka.admin(),
+    reader: createRecordTimestampReader(probeKafka),
     groupId: config.CONSUMER_GROUP_ID,
     topics: config.TOPICS,
     intervalMs: config.LAG_REFRESH_INTERVAL_MS,
@@ -82,6 +90,7 @@ runMain('consumer', async () => {
     onBatchProcessed: () => lagMonitor.refreshSoon(),
   });
   health.addReadinessCheck('kafka-consumer', () => runner.readiness());
+  health.addReadinessCheck('kafka-reachable', () => lagMonitor.readiness());
   health.addLivenessCheck('kafka-consumer', () => runner.liveness());
 
   // Shutdown order: stop consuming (commit, leave the group), then the clients it used.

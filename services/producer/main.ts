@@ -4,7 +4,7 @@
  */
 import { loadProducerConfig, type ProducerConfig } from '../common/config';
 import { Health } from '../common/health';
-import { Kafka, kafkaClientConfig, type RetryOptions } from '../common/kafka';
+import { createProbeKafka, Kafka, kafkaClientConfig, type RetryOptions } from '../common/kafka';
 import { Lifecycle, runMain } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
@@ -59,11 +59,7 @@ runMain('producer', async () => {
     sendTimeoutMs: config.PRODUCE_TIMEOUT_MS,
     retry: producerRetry(config),
   });
-  // The monitor's own client retries once: its job is to notice quickly that Kafka is gone.
-  const adminKafka = new Kafka({
-    ...clientConfig,
-    retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
-  });
+  const adminKafka = createProbeKafka(config, logger);
 
   // The batcher and the monitor refer to each other only in callbacks that run after start-up.
   const batcher: Batcher = new Batcher({

@@ -8,6 +8,8 @@ interface State {
   committed: number;
   high: number;
   low: number;
+  /** Every admin request fails, as with no broker reachable. */
+  down?: boolean;
 }
 
 function setup(state: State, timestamps: (offset: string) => number | undefined | Error) {
@@ -17,12 +19,15 @@ function setup(state: State, timestamps: (offset: string) => number | undefined 
   const admin = {
     connect: async () => undefined,
     disconnect: async () => undefined,
-    fetchOffsets: async () => [
-      {
-        topic: 'events',
-        partitions: [{ partition: 0, offset: String(state.committed), metadata: null }],
-      },
-    ],
+    fetchOffsets: async () => {
+      if (state.down) throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+      return [
+        {
+          topic: 'events',
+          partitions: [{ partition: 0, offset: String(state.committed), metadata: null }],
+        },
+      ];
+    },
     fetchTopicOffsets: async () => [
       {
         partition: 0,
@@ -67,6 +72,30 @@ function setup(state: State, timestamps: (offset: string) => number | undefined 
 }
 
 describe('LagMonitor', () => {
+  it('reports Kafka unreachable when refreshes failed for an interval, and ready at the first that works', async () => {
+    const state: State = { committed: 50, high: 50, low: 0 };
+    const t = setup(state, () => 1);
+    await t.monitor.refreshOnce();
+    expect(t.monitor.readiness()).toEqual({ ok: true });
+    state.down = true;
+    await t.monitor.refreshOnce();
+    // One failure can be a blip; so can two in quick succession.
+    expect(t.monitor.readiness()).toEqual({ ok: true });
+    t.advance(300);
+    await t.monitor.refreshOnce();
+    expect(t.monitor.readiness()).toEqual({ ok: true });
+    // Still failing a whole interval (1 s here) after the first failure.
+    t.advance(700);
+    await t.monitor.refreshOnce();
+    expect(t.monitor.readiness()).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/last 3 lag refreshes failed over 1000 ms \(.*ECONNREFUSED/),
+    });
+    state.down = false;
+    await t.monitor.refreshOnce();
+    expect(t.monitor.readiness()).toEqual({ ok: true });
+  });
+
   it('reports 0 and 0 when the group is caught up', async () => {
     const t = setup({ committed: 50, high: 50, low: 0 }, () => 1);
     await t.monitor.refreshOnce();
