@@ -5,7 +5,7 @@
  * When the dead-letter write itself fails, nothing behind the poison message is
  * committed until the write succeeds, and it is written once.
  */
-import { consumeAll, createTopic, uniqueTopic } from '../support/kafka';
+import { consumeAll, createTopic } from '../support/kafka';
 import type { ServiceProcess } from '../support/service-process';
 import {
   committedOffsets,
@@ -16,6 +16,7 @@ import {
   startConsumer,
   waitFor,
   writeHandlerModule,
+  newConsumerSetup,
 } from './consumer-helpers';
 
 jest.setTimeout(120_000);
@@ -31,10 +32,8 @@ describe('consumer: poison messages', () => {
   });
 
   it('dead-letters them with their origin and reason, and processes the messages behind them', async () => {
-    const topic = uniqueTopic('consumer-poison');
-    const setup = { topic, groupId: `${topic}-group`, deadLetterTopic: `${topic}-dlq` };
-    await createTopic(topic, 1);
-    await createTopic(setup.deadLetterTopic, 1);
+    const setup = await newConsumerSetup('consumer-poison', 1);
+    const { topic } = setup;
     const rejecting = writeHandlerModule(
       'rejecting',
       `const value = parseJsonValue(message);
@@ -113,9 +112,8 @@ describe('consumer: poison messages', () => {
   });
 
   it('does not commit past a message whose dead-letter write fails, and writes it once when it can', async () => {
-    const topic = uniqueTopic('consumer-dlq-down');
-    const setup = { topic, groupId: `${topic}-group`, deadLetterTopic: `${topic}-dlq` };
-    await createTopic(topic, 1);
+    const setup = await newConsumerSetup('consumer-dlq-down', 1, { deadLetterTopic: false });
+    const { topic } = setup;
     // The dead-letter topic does not exist yet (the test broker does not create topics
     // for the consumer's producer), so the write cannot succeed.
     await produce(topic, [

@@ -2,7 +2,6 @@
  * A calm run: 10,000 messages already in the topic are all handled exactly once, the
  * committed offsets reach the log end, and the consumer shuts down cleanly.
  */
-import { createTopic, uniqueTopic } from '../support/kafka';
 import type { ServiceProcess } from '../support/service-process';
 import {
   committedOffsets,
@@ -13,6 +12,7 @@ import {
   produce,
   startConsumer,
   waitFor,
+  newConsumerSetup,
 } from './consumer-helpers';
 
 jest.setTimeout(180_000);
@@ -28,10 +28,8 @@ describe('consumer: calm run', () => {
   });
 
   it(`handles ${COUNT} messages exactly once and commits them all`, async () => {
-    const topic = uniqueTopic('consumer-calm');
-    const setup = { topic, groupId: `${topic}-group`, deadLetterTopic: `${topic}-dlq` };
-    await createTopic(topic, PARTITIONS);
-    await createTopic(setup.deadLetterTopic, 1);
+    const setup = await newConsumerSetup('consumer-calm', PARTITIONS);
+    const { topic } = setup;
     const messages = jsonMessages('calm', COUNT);
     await produce(topic, messages);
 

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Message } from 'kafkajs';
-import { testKafka } from '../support/kafka';
+import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
 import {
   freePort,
   startService,
@@ -25,6 +25,22 @@ export interface ConsumerSetup {
   topic: string;
   groupId: string;
   deadLetterTopic: string;
+}
+
+/**
+ * A fresh topic (`name` plus a unique suffix) with its group and dead-letter topic (one
+ * partition); with `deadLetterTopic: false` the dead-letter topic is named but not created.
+ */
+export async function newConsumerSetup(
+  name: string,
+  partitions: number,
+  options: { deadLetterTopic?: boolean } = {},
+): Promise<ConsumerSetup> {
+  const topic = uniqueTopic(name);
+  const setup = { topic, groupId: `${topic}-group`, deadLetterTopic: `${topic}-dlq` };
+  await createTopic(topic, partitions);
+  if (options.deadLetterTopic ?? true) await createTopic(setup.deadLetterTopic, 1);
+  return setup;
 }
 
 /** Starts the consumer with short group timeouts and debug logs, and waits until it is ready. */

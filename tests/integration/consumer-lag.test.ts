@@ -6,7 +6,6 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createTopic, uniqueTopic } from '../support/kafka';
 import type { ServiceProcess } from '../support/service-process';
 import {
   handled,
@@ -16,6 +15,7 @@ import {
   startConsumer,
   waitFor,
   writeHandlerModule,
+  newConsumerSetup,
 } from './consumer-helpers';
 
 jest.setTimeout(120_000);
@@ -34,10 +34,8 @@ describe('consumer: lag metrics', () => {
   });
 
   it('shows 1,000 behind within one refresh while stuck, lag seconds rising, and 0 after resuming', async () => {
-    const topic = uniqueTopic('consumer-lag');
-    const setup = { topic, groupId: `${topic}-group`, deadLetterTopic: `${topic}-dlq` };
-    await createTopic(topic, 1);
-    await createTopic(setup.deadLetterTopic, 1);
+    const setup = await newConsumerSetup('consumer-lag', 1);
+    const { topic } = setup;
     mkdirSync(resolve(gate, '..'), { recursive: true });
     // While the gate file exists the handler waits: a consumer stuck on one message.
     const gated = writeHandlerModule(

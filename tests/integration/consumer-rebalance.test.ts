@@ -5,7 +5,6 @@
  * timeout. Either way every message is handled; duplicates are counted and may only be
  * messages the stopped instance handled (its in-flight, uncommitted work).
  */
-import { createTopic, uniqueTopic } from '../support/kafka';
 import {
   duplicates,
   handled,
@@ -16,6 +15,7 @@ import {
   startConsumer,
   waitFor,
   writeHandlerModule,
+  newConsumerSetup,
 } from './consumer-helpers';
 
 jest.setTimeout(180_000);
@@ -28,10 +28,8 @@ const SESSION_TIMEOUT_MS = 6000;
 const HANDLER_DELAY_MS = 3;
 
 async function scenario(signal: 'SIGTERM' | 'SIGKILL') {
-  const topic = uniqueTopic(`consumer-${signal.toLowerCase()}`);
-  const setup = { topic, groupId: `${topic}-group`, deadLetterTopic: `${topic}-dlq` };
-  await createTopic(topic, PARTITIONS);
-  await createTopic(setup.deadLetterTopic, 1);
+  const setup = await newConsumerSetup(`consumer-${signal.toLowerCase()}`, PARTITIONS);
+  const { topic } = setup;
   // A few milliseconds per message, so that work is in flight when an instance stops.
   const slow = writeHandlerModule(
     'slow',
