@@ -5,16 +5,16 @@
  *   (SIGKILL after a grace period); `stopAll()` does that for whatever is left (run.ts calls it
  *   in its finally block and on SIGINT/SIGTERM).
  * - A process 'exit' hook SIGKILLs what is still running when the bench exits without stopAll.
- * - A tiny watchdog process (its own process group) SIGKILLs the tracked pids when its stdin
- *   closes without a "release": that is when the bench itself was SIGKILLed.
+ * - The watchdog process of scripts/watchdog.ts stops the tracked pids when the bench itself
+ *   was SIGKILLed.
  *
  * Output of every child goes to a log file under the run's log folder; `tail()` shows its end
  * for error messages.
  */
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { Watchdog } from '../../scripts/watchdog';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Tracked {
@@ -83,10 +83,10 @@ function track(name: string, child: ChildProcess, logFile: string, fd: number): 
     tail: (lines = 30) => tailOf(logFile, lines),
   };
   live.add(tracked);
-  if (child.pid !== undefined) ensureWatchdog().send(`track ${child.pid}`);
+  if (child.pid !== undefined) ensureWatchdog().track(child.pid);
   void exited.then(() => {
     live.delete(tracked);
-    if (child.pid !== undefined) watchdog?.send(`untrack ${child.pid}`);
+    if (child.pid !== undefined) watchdog?.untrack(child.pid);
   });
   return tracked;
 }
@@ -183,49 +183,6 @@ export async function waitFor<T>(
       );
     }
     await sleep(intervalMs);
-  }
-}
-
-const WATCHDOG_SOURCE = `
-const pids = new Set();
-let buffer = '';
-const kill = () => { for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch {} } process.exit(0); };
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  for (let at = buffer.indexOf('\\n'); at >= 0; at = buffer.indexOf('\\n')) {
-    const [command, arg] = buffer.slice(0, at).split(' ');
-    buffer = buffer.slice(at + 1);
-    if (command === 'track') pids.add(Number(arg));
-    else if (command === 'untrack') pids.delete(Number(arg));
-    else if (command === 'release') process.exit(0);
-  }
-});
-process.stdin.on('end', kill);
-process.stdin.on('error', kill);
-`;
-
-class Watchdog {
-  private readonly child: ChildProcess;
-
-  constructor() {
-    this.child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    this.child.unref();
-    // The pipe must not keep the bench's event loop alive.
-    (this.child.stdin as unknown as Socket | null)?.unref();
-    this.child.stdin?.on('error', () => undefined);
-  }
-
-  send(line: string): void {
-    if (this.child.stdin?.writable) this.child.stdin.write(`${line}\n`);
-  }
-
-  release(): void {
-    this.send('release');
-    this.child.stdin?.end();
   }
 }
 
