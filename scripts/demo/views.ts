@@ -4,7 +4,8 @@
  * These are the facts `npm run kafka -- topics --describe` and `consumer-groups --describe`
  * print; the demos read them directly because they poll several times a second.
  */
-import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
+import { AssignerProtocol, type Admin } from 'kafkajs';
+import { withAdmin as withKafkaAdmin } from '../kafka/admin';
 
 export interface PartitionState {
   partition: number;
@@ -23,25 +24,12 @@ export interface GroupState {
   members: GroupMember[];
 }
 
-export async function withAdmin<T>(
+/** The demos' observer: an admin client with few retries (the views poll on their own). */
+export function withAdmin<T>(
   brokers: readonly string[],
   use: (admin: Admin) => Promise<T>,
 ): Promise<T> {
-  const kafka = new Kafka({
-    clientId: 'demo-observer',
-    brokers: [...brokers],
-    connectionTimeout: 1_000,
-    requestTimeout: 5_000,
-    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    return await use(admin);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  return withKafkaAdmin(brokers, use, { clientId: 'demo-observer' });
 }
 
 export async function partitionStates(

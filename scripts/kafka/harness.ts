@@ -47,7 +47,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import {
   bootstrapOf,
   brokerProperties,
@@ -69,6 +69,7 @@ import {
   type ScramUser,
 } from './config';
 import { ensureKafkaJars, repoRoot } from './fetch';
+import { withAdmin } from './admin';
 import { KAFKA_VERSION } from './version';
 import { Watchdog } from '../watchdog';
 
@@ -530,23 +531,15 @@ class Cluster implements KafkaCluster {
 
   private async withAdmin<T>(use: (admin: Admin) => Promise<T>, retries = 5): Promise<T> {
     const running = [...this.state.values()].filter(isRunning).map((n) => n.address);
-    const kafka = new Kafka({
+    const brokers = bootstrapOf(
+      running.length > 0 ? running : [...this.state.values()].map((n) => n.address),
+    ).split(',');
+    return withAdmin(brokers, use, {
       clientId: 'kafka-harness',
-      brokers: bootstrapOf(
-        running.length > 0 ? running : [...this.state.values()].map((n) => n.address),
-      ).split(','),
-      connectionTimeout: 2_000,
-      requestTimeout: 10_000,
-      retry: { retries, initialRetryTime: 200, maxRetryTime: 2_000 },
-      logLevel: logLevel.NOTHING,
+      retries,
+      connectionTimeoutMs: 2_000,
+      requestTimeoutMs: 10_000,
     });
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      return await use(admin);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
   }
 
   private node(id: number): NodeState {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Partitioners, type Admin } from 'kafkajs';
+import { withAdmin as withKafkaAdmin } from '../../scripts/kafka/admin';
 import { isPortOpen, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { consumeAll, testKafka, uniqueTopic } from '../support/kafka';
 
@@ -25,14 +26,8 @@ function started(): KafkaCluster {
   return cluster;
 }
 
-async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = testKafka({ brokers }).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
+function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
+  return withKafkaAdmin(brokers, use, { retries: 5 });
 }
 
 async function eventually<T>(

@@ -14,9 +14,8 @@
  * The cluster is shared by the two scenarios and is whole again (every partition with its full
  * ISR) before the second begins, so they stay independent.
  */
-import { Kafka } from 'kafkajs';
+import { withAdmin } from '../../scripts/kafka/admin';
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
-import { silentLogCreator } from '../support/kafka';
 import { LoadGenerator, ledgerProblems, type FaultWindow } from '../support/ledger';
 import type { ServiceProcess } from '../support/service-process';
 import {
@@ -56,24 +55,6 @@ afterAll(async () => {
 function running(): KafkaCluster {
   if (!cluster) throw new Error('the three-node cluster did not start');
   return cluster;
-}
-
-async function withAdmin<T>(
-  brokers: string[],
-  use: (admin: ReturnType<Kafka['admin']>) => Promise<T>,
-): Promise<T> {
-  const admin = new Kafka({
-    clientId: 'reliability-brokers',
-    brokers,
-    logCreator: silentLogCreator,
-    retry: { retries: 2 },
-  }).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
 }
 
 /** True when every partition of the topics has a leader and all its replicas in sync. */
