@@ -3,12 +3,12 @@
  * Quiet (kafkajs logs nothing) and with few retries by default, because its callers poll
  * and retry on their own.
  */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type RetryOptions } from 'kafkajs';
 
 export interface AdminOptions {
   clientId?: string;
-  /** kafkajs retries of each request (default 2). */
-  retries?: number;
+  /** kafkajs retries of each request; default: 2 retries, 100 ms doubling up to 500 ms. */
+  retry?: RetryOptions;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -23,7 +23,7 @@ export async function withAdmin<T>(
     brokers: [...brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 1_000,
     requestTimeout: options.requestTimeoutMs ?? 5_000,
-    retry: { retries: options.retries ?? 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+    retry: options.retry ?? { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();

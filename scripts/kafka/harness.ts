@@ -536,7 +536,7 @@ class Cluster implements KafkaCluster {
     ).split(',');
     return withAdmin(brokers, use, {
       clientId: 'kafka-harness',
-      retries,
+      retry: { retries, initialRetryTime: 200, maxRetryTime: 2_000 },
       connectionTimeoutMs: 2_000,
       requestTimeoutMs: 10_000,
     });

@@ -1,14 +1,21 @@
 /**
  * The batcher coalesces the records of concurrent requests into one Kafka request per
- * flush (kafkajs has no linger of its own: every send() is a request).
+ * leader broker and flush (kafkajs has no linger of its own: every send() is a request).
  *
- * - One FIFO queue of records, and at most ONE send in flight. With the idempotent
- *   producer a failed send has its sequence numbers rolled back and is retried; a
- *   second send in flight at that moment would take those sequence numbers and land
- *   first, reordering a key. One send at a time means the queue order is the log order.
- * - A flush takes records from the head while they fit: BATCH_MAX_MESSAGES, BATCH_MAX_BYTES,
- *   and per partition the topic's max.message.bytes (each partition's records travel as
- *   one record batch, and the broker refuses a batch above that size).
+ * - One FIFO queue of records. A partition is in at most ONE send in flight: with the
+ *   idempotent producer a failed send has its sequence numbers rolled back and is
+ *   retried; a second send of that partition in flight at that moment would take those
+ *   sequence numbers and land first, reordering a key. So a partition's queue order is
+ *   its log order.
+ * - Sends are grouped by the partition's leader (as the cluster monitor last saw it), with
+ *   at most one send in flight per leader. A broker that stops answering holds up only the
+ *   requests for the partitions it leads; the other brokers' partitions keep flowing. (One
+ *   send for every partition would make all requests wait for the slowest broker, and fail
+ *   them all when it is gone.) Without leader information everything is one group.
+ * - A flush takes records in queue order while they fit: BATCH_MAX_MESSAGES, BATCH_MAX_BYTES
+ *   per send, and per partition the topic's max.message.bytes (each partition's records
+ *   travel as one record batch, and the broker refuses a batch above that size). Records of
+ *   a busy partition or leader stay queued, in order.
  * - Every record knows its partition before it is queued, and kafkajs keeps the order
  *   of a partition's records in the request, so the acknowledgement's base offset for a
  *   partition plus the record's position among that partition's records is its offset.
@@ -40,8 +47,11 @@ export interface PartitionAck {
   baseOffset: string;
 }
 
-/** Sends one Kafka request; resolves with one acknowledgement per topic-partition. */
-export type SendFn = (batches: TopicBatch[]) => Promise<PartitionAck[]>;
+/**
+ * Sends one Kafka request; resolves with one acknowledgement per topic-partition. `leader`
+ * is the broker that leads every partition in it, when known.
+ */
+export type SendFn = (batches: TopicBatch[], leader?: number) => Promise<PartitionAck[]>;
 
 export interface BatcherOptions {
   send: SendFn;
@@ -54,6 +64,8 @@ export interface BatcherOptions {
   bufferMaxBytes: number;
   /** The topic's max.message.bytes: largest record batch of one partition. */
   maxRecordBatchBytes: (topic: string) => number;
+  /** The broker that leads a partition, as last known; sends are grouped by it. */
+  leaderOf?: (topic: string, partition: number) => number | undefined;
   /** A request not acknowledged within this time gets 503 produce_timeout. */
   requestTimeoutMs: number;
   onBatchSent?: (topic: string, messages: number) => void;
@@ -77,7 +89,20 @@ interface QueuedRecord {
   readonly request: PendingRequest;
   readonly index: number;
   readonly record: OutgoingRecord;
+  /** Taken into a send (records behind a busy partition may be taken before it). */
+  taken: boolean;
 }
+
+/** The records of one send: one leader's. */
+interface SendGroup {
+  leader: number | undefined;
+  items: QueuedRecord[];
+  bytes: number;
+  partitionBytes: Map<string, number>;
+  full: boolean;
+}
+
+const partitionKeyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export interface BatcherStats {
   requests: number;
@@ -94,7 +119,11 @@ export class Batcher {
   private queuedBytes = 0;
   private inFlightMessages = 0;
   private inFlightBytes = 0;
-  private inFlight = false;
+  private sendsInFlight = 0;
+  private readonly busyPartitions = new Set<string>();
+  private readonly busyLeaders = new Set<number | undefined>();
+  /** Whether a flush may find records to take: none is scanned for while this is false. */
+  private takeable = false;
   private draining = false;
   private closedWith: ApiError | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -104,7 +133,7 @@ export class Batcher {
 
   constructor(private readonly options: BatcherOptions) {}
 
-  /** Messages waiting for Kafka: queued or in the request in flight. */
+  /** Messages waiting for Kafka: queued or in the requests in flight. */
   get bufferedMessages(): number {
     return this.queuedMessages + this.inFlightMessages;
   }
@@ -157,7 +186,10 @@ export class Batcher {
         );
       }, this.options.requestTimeoutMs);
       this.active.add(request);
-      records.forEach((record, index) => this.queue.push({ request, index, record }));
+      records.forEach((record, index) => {
+        this.queue.push({ request, index, record, taken: false });
+        if (!this.takeable && this.isFree(topic, record.partition)) this.takeable = true;
+      });
       this.queuedMessages += records.length;
       this.queuedBytes += bytes;
       this.schedule();
@@ -191,7 +223,19 @@ export class Batcher {
   }
 
   private isIdle(): boolean {
-    return this.active.size === 0 && !this.inFlight;
+    return this.active.size === 0 && this.sendsInFlight === 0;
+  }
+
+  private leaderOf(topic: string, partition: number): number | undefined {
+    return this.options.leaderOf?.(topic, partition);
+  }
+
+  /** Neither the partition nor its leader has a send in flight. */
+  private isFree(topic: string, partition: number): boolean {
+    return (
+      !this.busyPartitions.has(partitionKeyOf(topic, partition)) &&
+      !this.busyLeaders.has(this.leaderOf(topic, partition))
+    );
   }
 
   private notifyIfIdle(): void {
@@ -202,7 +246,7 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (this.inFlight || this.queuedMessages === 0 || this.immediate) return;
+    if (!this.takeable || this.queuedMessages === 0 || this.immediate) return;
     const full =
       this.queuedMessages >= this.options.maxBatchMessages ||
       this.queuedBytes >= this.options.maxBatchBytes;
@@ -226,7 +270,7 @@ export class Batcher {
   private oldestQueued(): number | undefined {
     for (let i = this.head; i < this.queue.length; i += 1) {
       const item = this.queue[i];
-      if (item && !item.request.settled) return item.request.enqueuedAt;
+      if (item && !item.taken && !item.request.settled) return item.request.enqueuedAt;
     }
     return undefined;
   }
@@ -240,17 +284,22 @@ export class Batcher {
 
   private flush(): void {
     this.clearTimers();
-    if (this.inFlight) return;
-    const items = this.take();
-    if (items.length === 0) {
+    const groups = this.take();
+    if (groups.length === 0) {
       this.notifyIfIdle();
       return;
     }
-    const bytes = items.reduce((sum, item) => sum + item.record.bytes, 0);
-    this.inFlight = true;
+    for (const group of groups) this.startSend(group);
+  }
+
+  private startSend(group: SendGroup): void {
+    const { items, bytes, leader } = group;
+    this.sendsInFlight += 1;
+    this.busyLeaders.add(leader);
+    for (const key of group.partitionBytes.keys()) this.busyPartitions.add(key);
     this.inFlightMessages += items.length;
     this.inFlightBytes += bytes;
-    void this.sendItems(items)
+    void this.sendItems(items, leader)
       .catch(() => {
         // sendItems settles every request itself; this only guards against a bug there
         // leaving requests waiting until their timeout.
@@ -258,42 +307,78 @@ export class Batcher {
         items.forEach((item) => this.settle(item.request, error));
       })
       .finally(() => {
-        this.inFlight = false;
+        this.sendsInFlight -= 1;
+        this.busyLeaders.delete(leader);
+        for (const key of group.partitionBytes.keys()) this.busyPartitions.delete(key);
         this.inFlightMessages -= items.length;
         this.inFlightBytes -= bytes;
+        // Records that waited for this partition or leader may go now.
+        this.takeable = true;
         this.schedule();
         this.notifyIfIdle();
       });
   }
 
-  /** Takes records from the head of the queue while they fit in one Kafka request. */
-  private take(): QueuedRecord[] {
+  /**
+   * Takes queued records, oldest first, into one send per free leader while they fit. A
+   * record whose partition or leader is busy stays queued, and so does every later record
+   * of its partition.
+   */
+  private take(): SendGroup[] {
     const { maxBatchMessages, maxBatchBytes, maxRecordBatchBytes } = this.options;
-    const items: QueuedRecord[] = [];
-    const partitionBytes = new Map<string, number>();
-    let bytes = 0;
-    while (this.head < this.queue.length) {
-      const item = this.queue[this.head];
-      if (!item) break;
-      if (item.request.settled) {
-        this.head += 1;
+    const groups = new Map<number | undefined, SendGroup>();
+    const held = new Set<string>();
+    let leftTakeable = false;
+    for (let i = this.head; i < this.queue.length; i += 1) {
+      const item = this.queue[i];
+      if (!item || item.taken || item.request.settled) continue;
+      const { record, request } = item;
+      const key = partitionKeyOf(request.topic, record.partition);
+      if (held.has(key) || this.busyPartitions.has(key)) continue;
+      const leader = this.leaderOf(request.topic, record.partition);
+      if (this.busyLeaders.has(leader)) {
+        held.add(key);
         continue;
       }
-      const { record, request } = item;
-      if (items.length >= maxBatchMessages) break;
-      if (items.length > 0 && bytes + record.bytes > maxBatchBytes) break;
-      const partitionKey = `${request.topic}\u0000${record.partition}`;
-      const inPartition = partitionBytes.get(partitionKey) ?? 0;
+      let group = groups.get(leader);
+      if (!group) {
+        group = { leader, items: [], bytes: 0, partitionBytes: new Map(), full: false };
+        groups.set(leader, group);
+      }
+      const inPartition = group.partitionBytes.get(key) ?? 0;
       const partitionLimit = maxRecordBatchBytes(request.topic) - RECORD_BATCH_OVERHEAD_BYTES;
-      if (inPartition > 0 && inPartition + record.bytes > partitionLimit) break;
-      items.push(item);
-      this.head += 1;
-      bytes += record.bytes;
-      partitionBytes.set(partitionKey, inPartition + record.bytes);
+      const fits =
+        !group.full &&
+        group.items.length < maxBatchMessages &&
+        (group.items.length === 0 || group.bytes + record.bytes <= maxBatchBytes) &&
+        (inPartition === 0 || inPartition + record.bytes <= partitionLimit);
+      if (!fits) {
+        // This send is full: the rest waits for the next one, in order.
+        group.full = true;
+        held.add(key);
+        leftTakeable = true;
+        continue;
+      }
+      item.taken = true;
+      group.items.push(item);
+      group.bytes += record.bytes;
+      group.partitionBytes.set(key, inPartition + record.bytes);
       request.unsentMessages -= 1;
       request.unsentBytes -= record.bytes;
       this.queuedMessages -= 1;
       this.queuedBytes -= record.bytes;
+    }
+    this.takeable = leftTakeable;
+    this.compact();
+    return [...groups.values()].filter((group) => group.items.length > 0);
+  }
+
+  /** Drops taken and settled records from the head of the queue. */
+  private compact(): void {
+    while (this.head < this.queue.length) {
+      const item = this.queue[this.head];
+      if (item && !item.taken && !item.request.settled) break;
+      this.head += 1;
     }
     if (this.head >= this.queue.length) {
       this.queue = [];
@@ -302,11 +387,10 @@ export class Batcher {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    return items;
   }
 
   /** Sends records and settles their requests; never rejects. */
-  private async sendItems(items: QueuedRecord[]): Promise<void> {
+  private async sendItems(items: QueuedRecord[], leader: number | undefined): Promise<void> {
     const batches = new Map<string, OutgoingRecord[]>();
     const partitions = new Map<string, QueuedRecord[]>();
     for (const item of items) {
@@ -314,21 +398,24 @@ export class Batcher {
       const records = batches.get(topic) ?? [];
       records.push(item.record);
       batches.set(topic, records);
-      const key = `${topic}\u0000${item.record.partition}`;
+      const key = partitionKeyOf(topic, item.record.partition);
       const group = partitions.get(key) ?? [];
       group.push(item);
       partitions.set(key, group);
     }
     let acks: PartitionAck[];
     try {
-      acks = await this.options.send([...batches].map(([topic, records]) => ({ topic, records })));
+      acks = await this.options.send(
+        [...batches].map(([topic, records]) => ({ topic, records })),
+        leader,
+      );
     } catch (error) {
-      await this.handleFailure(items, error);
+      await this.handleFailure(items, error, leader);
       return;
     }
     for (const [topic, records] of batches) this.options.onBatchSent?.(topic, records.length);
     const baseOffsets = new Map(
-      acks.map((ack) => [`${ack.topic}\u0000${ack.partition}`, ack.baseOffset]),
+      acks.map((ack) => [partitionKeyOf(ack.topic, ack.partition), ack.baseOffset]),
     );
     for (const [key, group] of partitions) {
       const base = parseOffset(baseOffsets.get(key));
@@ -344,7 +431,11 @@ export class Batcher {
     }
   }
 
-  private async handleFailure(items: QueuedRecord[], error: unknown): Promise<void> {
+  private async handleFailure(
+    items: QueuedRecord[],
+    error: unknown,
+    leader: number | undefined,
+  ): Promise<void> {
     const mapped = this.options.mapError(error);
     this.options.onSendFailure?.(error, mapped);
     const requests = [...new Set(items.map((item) => item.request))].filter(
@@ -353,7 +444,10 @@ export class Batcher {
     if (mapped.status === 422 && requests.length > 1) {
       for (const request of requests) {
         if (request.settled) continue;
-        await this.sendItems(items.filter((item) => item.request === request));
+        await this.sendItems(
+          items.filter((item) => item.request === request),
+          leader,
+        );
       }
       return;
     }

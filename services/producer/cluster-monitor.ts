@@ -106,6 +106,16 @@ export class ClusterMonitor {
     return this.isReachable;
   }
 
+  /** The broker leading a partition in the last metadata seen; undefined if unknown. */
+  leaderOf(topic: string, partition: number): number | undefined {
+    const partitions = this.topicInfo(topic)?.partitions;
+    const found =
+      partitions?.[partition]?.partitionId === partition
+        ? partitions[partition]
+        : partitions?.find((p) => p.partitionId === partition);
+    return found !== undefined && found.leader >= 0 ? found.leader : undefined;
+  }
+
   topicInfo(topic: string): TopicInfo | undefined {
     return this.topics.get(topic);
   }

@@ -10,8 +10,12 @@
  *
  * A send that outlives sendTimeoutMs is reported as failed (its requests get 503), but
  * send() returns only when kafkajs has given up on it (bounded by LATE_WRITE_GUARD_FACTOR):
- * the batcher sends nothing else meanwhile, so a late retry of those records cannot land
- * after newer records of the same key.
+ * the batcher sends nothing else for those partitions meanwhile, so a late retry of those
+ * records cannot land after newer records of the same key.
+ *
+ * Each leader broker's sends go through a producer of their own (kafkajs gives each its own
+ * connections and metadata), so replacing the producer of a broker that stopped answering
+ * does not cut off the sends to the others.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -38,6 +42,9 @@ export interface KafkaSenderOptions {
 
 const LATE_WRITE_GUARD_FACTOR = 5;
 
+/** The producer for sends without a known leader, and the one connect() starts. */
+const DEFAULT_SLOT = 'any';
+
 export class SendTimeoutError extends Error {
   constructor(ms: number) {
     super(`Kafka did not answer within ${ms} ms`);
@@ -47,6 +54,8 @@ export class SendTimeoutError extends Error {
 
 interface Slot {
   readonly id: number;
+  /** The leader broker whose sends it carries, or DEFAULT_SLOT. */
+  readonly key: string;
   readonly producer: Producer;
   readonly ready: Promise<void>;
   connected: boolean;
@@ -74,7 +83,9 @@ export function toTopicMessages(batches: TopicBatch[]): TopicMessages[] {
 }
 
 export class KafkaSender {
-  private slot: Slot | undefined;
+  /** The producer in service for each leader broker. */
+  private readonly current = new Map<string, Slot>();
+  /** Every producer not yet disconnected, retired ones included. */
   private readonly slots = new Set<Slot>();
   private nextId = 1;
   private closed = false;
@@ -88,9 +99,9 @@ export class KafkaSender {
       options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   }
 
-  /** True when the current producer has connected (and has its producer id). */
+  /** True when a producer in service has connected (and has its producer id). */
   get connected(): boolean {
-    return this.slot?.connected === true;
+    return [...this.current.values()].some((slot) => slot.connected);
   }
 
   /**
@@ -104,12 +115,13 @@ export class KafkaSender {
   /** Connects a producer unless one is connected or connecting; never rejects. */
   connect(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return this.current().ready.catch(() => undefined);
+    return this.slotFor(DEFAULT_SLOT).ready.catch(() => undefined);
   }
 
-  async send(batches: TopicBatch[]): Promise<PartitionAck[]> {
+  /** Sends one request; `leader` is the broker leading all of its partitions, if known. */
+  async send(batches: TopicBatch[], leader?: number): Promise<PartitionAck[]> {
     if (this.closed) throw new Error('the Kafka producer is closed');
-    const slot = this.current();
+    const slot = this.slotFor(leader === undefined ? DEFAULT_SLOT : `broker-${leader}`);
     const attempt = slot.ready.then(() =>
       slot.producer.sendBatch({
         acks: -1,
@@ -127,7 +139,7 @@ export class KafkaSender {
       }));
     } catch (error) {
       this.logger.warn(
-        { err: error, producer: slot.id },
+        { err: error, producer: slot.id, leader },
         'send to Kafka failed; replacing the producer',
       );
       this.retire(slot, attempt);
@@ -155,7 +167,7 @@ export class KafkaSender {
 
   async disconnect(): Promise<void> {
     this.closed = true;
-    this.slot = undefined;
+    this.current.clear();
     await Promise.all(
       [...this.slots].map((slot) =>
         slot.producer.disconnect().catch((error: unknown) => {
@@ -166,8 +178,9 @@ export class KafkaSender {
     this.slots.clear();
   }
 
-  private current(): Slot {
-    if (this.slot && !this.slot.retired) return this.slot;
+  private slotFor(key: string): Slot {
+    const existing = this.current.get(key);
+    if (existing && !existing.retired) return existing;
     const id = this.nextId;
     this.nextId += 1;
     const producer = this.options.kafka.producer({
@@ -181,6 +194,7 @@ export class KafkaSender {
     });
     const slot: Slot = {
       id,
+      key,
       producer,
       connected: false,
       retired: false,
@@ -188,14 +202,14 @@ export class KafkaSender {
         slot.connected = !slot.retired;
         if (!slot.connected) return;
         this.everConnected = true;
-        this.logger.info({ producer: id }, 'Kafka producer connected');
+        this.logger.info({ producer: id, for: key }, 'Kafka producer connected');
       }),
     };
     slot.ready.catch((error: unknown) => {
       this.logger.warn({ err: error, producer: id }, 'Kafka producer could not connect');
       this.retire(slot, Promise.resolve());
     });
-    this.slot = slot;
+    this.current.set(key, slot);
     this.slots.add(slot);
     return slot;
   }
@@ -205,7 +219,7 @@ export class KafkaSender {
     if (slot.retired) return;
     slot.retired = true;
     slot.connected = false;
-    if (this.slot === slot) this.slot = undefined;
+    if (this.current.get(slot.key) === slot) this.current.delete(slot.key);
     void pending
       .catch(() => undefined)
       .then(() => slot.producer.disconnect())

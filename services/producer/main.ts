@@ -63,7 +63,7 @@ runMain('producer', async () => {
 
   // The batcher and the monitor refer to each other only in callbacks that run after start-up.
   const batcher: Batcher = new Batcher({
-    send: (batches) => sender.send(batches),
+    send: (batches, leader) => sender.send(batches, leader),
     mapError: mapSendError,
     lingerMs: config.BATCH_LINGER_MS,
     maxBatchMessages: config.BATCH_MAX_MESSAGES,
@@ -72,6 +72,7 @@ runMain('producer', async () => {
     bufferMaxBytes: config.BUFFER_MAX_BYTES,
     maxRecordBatchBytes: (topic) =>
       monitor.topicInfo(topic)?.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+    leaderOf: (topic, partition) => monitor.leaderOf(topic, partition),
     requestTimeoutMs: config.PRODUCE_TIMEOUT_MS,
     onBatchSent: (topic, messages) => metrics.observeBatch(topic, messages),
     onSendFailure: (_error, mapped) => {

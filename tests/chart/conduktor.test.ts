@@ -19,7 +19,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,7 @@ import { freePorts, startKafka, type KafkaCluster } from '../../scripts/kafka/ha
 import { byKind, render, type K8sObject } from './support/render';
 import { shapeProblems } from './support/shapes';
 import { CHART, ROOT, TOOLS_BIN } from './support/tools';
+import { Forwarder } from '../support/forwarder';
 
 const CONDUKTOR = join(ROOT, 'conduktor');
 const COMPOSE = join(CONDUKTOR, 'compose.yaml');
@@ -476,46 +477,6 @@ describe('the cluster Console opens onto is the one of k8s/kafka and the chart',
 
 // ---------------------------------------------------------------------------------------------
 // The advertised-listener arrangement on a real Kafka
-
-/** A TCP forwarder like `kubectl port-forward`: listens on one address, connects to another. */
-class Forwarder {
-  connections = 0;
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
-
-  constructor(
-    readonly listenHost: string,
-    readonly listenPort: number,
-    readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      this.connections += 1;
-      const upstream = connect({ host: '127.0.0.1', port: this.targetPort });
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.once('close', () => upstream.destroy());
-      upstream.once('close', () => client.destroy());
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.listenPort, this.listenHost, () => resolve());
-    });
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 describe('the harness option for listeners advertised elsewhere (extraListeners)', () => {
   test('adds a bound, an advertised and a protocol entry per node; SCRAM settings for SASL ones', () => {

@@ -27,7 +27,8 @@ function started(): KafkaCluster {
 }
 
 function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
-  return withKafkaAdmin(brokers, use, { retries: 5 });
+  // kafkajs' default retries (5, up to 30 s): a new topic takes a moment to reach every broker.
+  return withKafkaAdmin(brokers, use, { retry: { retries: 5 }, requestTimeoutMs: 30_000 });
 }
 
 async function eventually<T>(

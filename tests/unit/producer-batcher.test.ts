@@ -17,15 +17,29 @@ class FakeKafka {
   /** Resolves pending sends when set to manual. */
   private gates: Array<() => void> = [];
   manual = false;
+  /** With `manual` off, holds only the sends this says yes to. */
+  hold: ((batches: TopicBatch[]) => boolean) | undefined;
   failWith: ((batches: TopicBatch[]) => unknown) | undefined;
+  /** Sends in flight per topic/partition, and the most ever seen at once. */
+  private readonly partitionsInFlight = new Map<string, number>();
+  maxPartitionInFlight = 0;
 
   send = async (batches: TopicBatch[]): Promise<PartitionAck[]> => {
     this.sends.push(batches);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const partitions = new Set(
+      batches.flatMap(({ topic, records }) => records.map((r) => `${topic}/${r.partition}`)),
+    );
+    for (const key of partitions) {
+      const count = (this.partitionsInFlight.get(key) ?? 0) + 1;
+      this.partitionsInFlight.set(key, count);
+      this.maxPartitionInFlight = Math.max(this.maxPartitionInFlight, count);
+    }
     try {
-      if (this.manual) await new Promise<void>((resolve) => this.gates.push(resolve));
-      else await Promise.resolve();
+      if (this.manual || this.hold?.(batches)) {
+        await new Promise<void>((resolve) => this.gates.push(resolve));
+      } else await Promise.resolve();
       const failure = this.failWith?.(batches);
       if (failure) throw failure;
       const acks: PartitionAck[] = [];
@@ -44,6 +58,9 @@ class FakeKafka {
       return acks;
     } finally {
       this.inFlight -= 1;
+      for (const key of partitions) {
+        this.partitionsInFlight.set(key, (this.partitionsInFlight.get(key) ?? 1) - 1);
+      }
     }
   };
 
@@ -89,6 +106,122 @@ async function expectApiError(promise: Promise<unknown>, code: string): Promise<
   expect((error as ApiError).code).toBe(code);
   return error as ApiError;
 }
+
+/** The partitions of each send, as topic/partition. */
+const partitionsOf = (send: TopicBatch[]) =>
+  [...new Set(send.flatMap((b) => b.records.map((r) => `${b.topic}/${r.partition}`)))].sort();
+
+const settledYet = async (promise: Promise<unknown>) => {
+  let done = false;
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await tick();
+  return done;
+};
+
+describe('batcher with leaders: a broker that stops answering holds up only its partitions', () => {
+  test('sends one request per leader; a stuck leader does not hold the others', async () => {
+    const kafka = new FakeKafka();
+    // Partition 0 is led by broker 1, which does not answer; 1 and 2 by broker 2.
+    const leaders: Record<number, number> = { 0: 1, 1: 2, 2: 2 };
+    kafka.hold = (batches) => partitionsOf(batches).includes('t/0');
+    const b = batcher(kafka, { lingerMs: 0, leaderOf: (_topic, p) => leaders[p] });
+    const stuck = b.submit('t', [record('a1', 0, 'a')]);
+    const other = b.submit('t', [record('b1', 1, 'b'), record('c1', 2, 'c')]);
+    expect(await other).toEqual([
+      { partition: 1, offset: '0' },
+      { partition: 2, offset: '0' },
+    ]);
+    expect(kafka.sends.map(partitionsOf)).toEqual([['t/0'], ['t/1', 't/2']]);
+    // More for the stuck partition waits behind it; more for the others goes at once.
+    const behind = b.submit('t', [record('a2', 0, 'a')]);
+    expect(await b.submit('t', [record('b2', 1, 'b')])).toEqual([{ partition: 1, offset: '1' }]);
+    expect(await settledYet(stuck)).toBe(false);
+    expect(await settledYet(behind)).toBe(false);
+    expect(kafka.sends.filter((send) => partitionsOf(send).includes('t/0'))).toHaveLength(1);
+    kafka.hold = undefined;
+    kafka.release();
+    expect(await stuck).toEqual([{ partition: 0, offset: '0' }]);
+    expect(await behind).toEqual([{ partition: 0, offset: '1' }]);
+    expect(kafka.log.get('t/0')?.map((r) => r.value)).toEqual(['a1', 'a2']);
+  });
+
+  test('a partition whose leader moved still waits for its send in flight', async () => {
+    const kafka = new FakeKafka();
+    const leaders: Record<number, number> = { 0: 1, 1: 2 };
+    kafka.hold = (batches) => partitionsOf(batches).includes('t/0');
+    const b = batcher(kafka, { lingerMs: 0, leaderOf: (_topic, p) => leaders[p] });
+    const first = b.submit('t', [record('a1', 0, 'a')]);
+    await tick();
+    leaders[0] = 2; // broker 2 is free, but partition 0 is still in a send
+    const second = b.submit('t', [record('a2', 0, 'a')]);
+    await b.submit('t', [record('b1', 1, 'b')]);
+    expect(await settledYet(second)).toBe(false);
+    expect(kafka.maxPartitionInFlight).toBe(1);
+    kafka.hold = undefined;
+    kafka.release();
+    await Promise.all([first, second]);
+    expect(kafka.log.get('t/0')?.map((r) => r.value)).toEqual(['a1', 'a2']);
+  });
+
+  test('under random delays: per-partition order holds, one send per partition and leader', async () => {
+    const kafka = new FakeKafka();
+    const leaders: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 3 };
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    kafka.hold = () => random() < 0.5;
+    const leadersInFlight = new Map<number, number>();
+    let maxLeaderInFlight = 0;
+    const send = kafka.send;
+    const b = batcher(kafka, {
+      lingerMs: 0,
+      maxBatchMessages: 7,
+      leaderOf: (_topic, p) => leaders[p],
+      send: async (batches) => {
+        const sendLeaders = new Set(
+          batches.flatMap((x) => x.records.map((r) => leaders[r.partition] ?? -1)),
+        );
+        expect(sendLeaders.size).toBe(1);
+        const [leader] = [...sendLeaders] as [number];
+        leadersInFlight.set(leader, (leadersInFlight.get(leader) ?? 0) + 1);
+        maxLeaderInFlight = Math.max(maxLeaderInFlight, leadersInFlight.get(leader) ?? 0);
+        try {
+          return await send(batches);
+        } finally {
+          leadersInFlight.set(leader, (leadersInFlight.get(leader) ?? 1) - 1);
+        }
+      },
+    });
+    const pending: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 200; i += 1) {
+      const p = Math.floor(random() * 4);
+      pending.push(b.submit('t', [record(`${p}-${i}`, p, `k${p}`)]));
+      if (random() < 0.3) await tick();
+      if (random() < 0.3) kafka.release();
+    }
+    kafka.hold = undefined;
+    while (b.bufferedMessages > 0) {
+      kafka.release();
+      await tick();
+    }
+    await Promise.all(pending);
+    expect(kafka.maxPartitionInFlight).toBe(1);
+    expect(maxLeaderInFlight).toBe(1);
+    expect(kafka.maxInFlight).toBeGreaterThan(1);
+    let total = 0;
+    for (let p = 0; p < 4; p += 1) {
+      const order = kafka.log.get(`t/${p}`)?.map((r) => Number(r.value.split('-')[1])) ?? [];
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+      total += order.length;
+    }
+    expect(total).toBe(200);
+  });
+});
 
 describe('batcher', () => {
   test('coalesces concurrent requests into one send and gives each its own offsets in order', async () => {

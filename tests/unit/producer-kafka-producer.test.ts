@@ -117,6 +117,25 @@ describe('Kafka sender', () => {
     expect(fake.producers[1]?.disconnected).toBe(false);
   });
 
+  test("each leader's sends have a producer of their own; one failing leaves the others in service", async () => {
+    const fake = fakeKafka();
+    const s = sender(fake.kafka);
+    await expect(s.send(batches, 1)).resolves.toHaveLength(1);
+    fake.setNext('fail');
+    await expect(s.send(batches, 2)).rejects.toThrow('Connection error');
+    fake.setNext('ok');
+    await expect(s.send(batches, 1)).resolves.toHaveLength(1);
+    await settle();
+    // Broker 1's producer carried both of its sends and is still in service.
+    expect(fake.producers.map((p) => [p.batches.length, p.disconnected])).toEqual([
+      [2, false],
+      [1, true],
+    ]);
+    await expect(s.send(batches, 2)).resolves.toHaveLength(1);
+    expect(fake.producers).toHaveLength(3);
+    expect(s.connected).toBe(true);
+  });
+
   test('a send that hangs ends at the send timeout and its producer is retired', async () => {
     const fake = fakeKafka();
     fake.setNext('hang');
