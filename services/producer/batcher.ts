@@ -121,7 +121,8 @@ export class Batcher {
   private inFlightBytes = 0;
   private sendsInFlight = 0;
   private readonly busyPartitions = new Set<string>();
-  private readonly busyLeaders = new Set<number | undefined>();
+  /** The leaders with a send in flight, and since when. */
+  private readonly busyLeaders = new Map<number | undefined, number>();
   /** Whether a flush may find records to take: none is scanned for while this is false. */
   private takeable = false;
   private draining = false;
@@ -238,6 +239,12 @@ export class Batcher {
     );
   }
 
+  /** Whether a send to this leader has been in flight for longer than `ms`. */
+  isLeaderStalled(leader: number, ms: number): boolean {
+    const since = this.busyLeaders.get(leader);
+    return since !== undefined && Date.now() - since > ms;
+  }
+
   private notifyIfIdle(): void {
     if (!this.isIdle() || this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
@@ -295,7 +302,7 @@ export class Batcher {
   private startSend(group: SendGroup): void {
     const { items, bytes, leader } = group;
     this.sendsInFlight += 1;
-    this.busyLeaders.add(leader);
+    this.busyLeaders.set(leader, Date.now());
     for (const key of group.partitionBytes.keys()) this.busyPartitions.add(key);
     this.inFlightMessages += items.length;
     this.inFlightBytes += bytes;

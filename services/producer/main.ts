@@ -28,6 +28,11 @@ const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 const PROBE_INTERVAL_MS = 5_000;
 const PROBE_RETRY_INTERVAL_MS = 1_000;
 const CONFIG_REFRESH_MS = 60_000;
+/**
+ * Keyless messages avoid a broker whose send has waited this long (healthy sends take
+ * milliseconds; a broker this service cannot reach holds its send until the timeout).
+ */
+const KEYLESS_AVOIDS_LEADER_AFTER_MS = 1_000;
 
 /**
  * Backoff 100 ms doubling to 1 s, as many retries as fit in PRODUCE_TIMEOUT_MS: a send
@@ -131,7 +136,9 @@ runMain('producer', async () => {
       topics: config.TOPICS,
       cluster: monitor,
       batcher,
-      builder: new RecordBuilder(),
+      builder: new RecordBuilder((leader) =>
+        batcher.isLeaderStalled(leader, KEYLESS_AVOIDS_LEADER_AFTER_MS),
+      ),
       metrics,
     }),
     validator: new RequestValidator(document, config.MAX_MESSAGES_PER_REQUEST),

@@ -66,9 +66,16 @@ export class RecordBuilder {
   private readonly nextKeyless = new Map<string, number>();
 
   /**
+   * `isLeaderStalled`: whether a broker has had a send in flight for too long; keyless
+   * messages go around it while other partitions are led elsewhere.
+   */
+  constructor(private readonly isLeaderStalled: (leader: number) => boolean = () => false) {}
+
+  /**
    * Keyed messages go where Java clients would put them (murmur2 of the key); keyless
    * messages of one request share one partition, taken round-robin per request among
-   * partitions that have a leader, which keeps a request's record batches few.
+   * partitions that have a leader which is not stalled (like the Java client's adaptive
+   * partitioning), which keeps a request's record batches few.
    */
   build(topic: string, info: TopicInfo, messages: ProduceMessage[]): OutgoingRecord[] {
     let keylessPartition: number | undefined;
@@ -123,7 +130,9 @@ export class RecordBuilder {
 
   private pickKeyless(topic: string, info: TopicInfo): number {
     const withLeader = info.partitions.filter((candidate) => candidate.leader >= 0);
-    const choices = withLeader.length > 0 ? withLeader : info.partitions;
+    const flowing = withLeader.filter((candidate) => !this.isLeaderStalled(candidate.leader));
+    const choices =
+      flowing.length > 0 ? flowing : withLeader.length > 0 ? withLeader : info.partitions;
     const counter = this.nextKeyless.get(topic) ?? Math.floor(Math.random() * choices.length);
     this.nextKeyless.set(topic, (counter + 1) % 1_000_000_007);
     const chosen = choices[counter % choices.length];

@@ -3,7 +3,8 @@
  * network fault between the client and one broker, not a dead broker, so Kafka moves no
  * leadership and shrinks no ISR. The partitions the other brokers lead keep being
  * acknowledged at once; the cut-off broker's partitions answer 503 after the produce
- * timeout, and write again when the connection is back, without a restart. Every message
+ * timeout (keyless messages go around it), and write again when the connection is back,
+ * without a restart. Every message
  * acknowledged is in Kafka at the offset the API gave. (With one Kafka request for every
  * partition, the cut-off broker's request held up every client.)
  *
@@ -17,6 +18,7 @@ import { consumeAll } from '../support/kafka';
 import type { ServiceProcess } from '../support/service-process';
 import {
   newScenario,
+  pause,
   PRODUCE_TIMEOUT_MS,
   startProducer,
   stopAll,
@@ -56,12 +58,17 @@ interface Answer {
   offset?: string;
 }
 
-async function produce(url: string, topic: string, key: string, n: number): Promise<Answer> {
+async function produce(
+  url: string,
+  topic: string,
+  key: string | undefined,
+  n: number,
+): Promise<Answer> {
   const started = Date.now();
   const response = await fetch(`${url}/v1/topics/${topic}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ messages: [{ key, value: { key, n } }] }),
+    body: JSON.stringify({ messages: [{ ...(key ? { key } : {}), value: { key, n } }] }),
     signal: AbortSignal.timeout(PRODUCE_TIMEOUT_MS * 4),
   });
   const body = (await response.json()) as {
@@ -69,7 +76,7 @@ async function produce(url: string, topic: string, key: string, n: number): Prom
   };
   const result = body.results?.[0];
   return {
-    key,
+    key: key ?? '(none)',
     status: response.status,
     ms: Date.now() - started,
     ...(result ? { partition: result.partition, offset: result.offset } : {}),
@@ -89,7 +96,7 @@ test('one broker cut off from the API: the others keep acknowledging, its partit
     });
     services.push(producer.service);
     const acked: Answer[] = [];
-    const send = async (key: string) => {
+    const send = async (key: string | undefined) => {
       const answer = await produce(producer.url, scenario.topic, key, acked.length);
       if (answer.status === 200) acked.push(answer);
       return answer;
@@ -112,7 +119,12 @@ test('one broker cut off from the API: the others keep acknowledging, its partit
     expect(otherKeys.length).toBeGreaterThan(0);
 
     await forwarders[kafka.nodeIds.indexOf(victim)]?.stop();
-    const during = await Promise.all(KEYS.map((key) => send(key)));
+    const duringAll = Promise.all(KEYS.map((key) => send(key)));
+    // While its send hangs, keyless messages go to the other brokers' partitions.
+    await pause(1_500);
+    const keyless: Answer[] = [];
+    for (let i = 0; i < 12; i += 1) keyless.push(await send(undefined));
+    const during = await duringAll;
     const byKey = new Map(during.map((a) => [a.key, a]));
     const others = otherKeys.map((key) => byKey.get(key) as Answer);
     const cut = cutKeys.map((key) => byKey.get(key) as Answer);
@@ -127,6 +139,14 @@ test('one broker cut off from the API: the others keep acknowledging, its partit
       expect(answer.ms).toBeLessThan(PRODUCE_TIMEOUT_MS / 2);
     }
     for (const answer of cut) expect(answer.status).toBe(503);
+    process.stdout.write(
+      `  12 keyless requests during the cut: ${keyless.map((a) => a.status).join(',')}, ` +
+        `partitions ${keyless.map((a) => a.partition).join(',')}\n`,
+    );
+    for (const answer of keyless) {
+      expect(answer.status).toBe(200);
+      expect(leaders.get(answer.partition as number)).not.toBe(victim);
+    }
 
     await forwarders[kafka.nodeIds.indexOf(victim)]?.start();
     await waitUntil(

@@ -148,6 +148,23 @@ describe('batcher with leaders: a broker that stops answering holds up only its 
     expect(kafka.log.get('t/0')?.map((r) => r.value)).toEqual(['a1', 'a2']);
   });
 
+  test('a leader counts as stalled once its send has been in flight longer than asked', async () => {
+    const kafka = new FakeKafka();
+    kafka.hold = (batches) => partitionsOf(batches).includes('t/0');
+    const b = batcher(kafka, { lingerMs: 0, leaderOf: (_topic, p) => (p === 0 ? 1 : 2) });
+    const stuck = b.submit('t', [record('a1', 0, 'a')]);
+    await b.submit('t', [record('b1', 1, 'b')]);
+    expect(b.isLeaderStalled(1, 50)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(b.isLeaderStalled(1, 50)).toBe(true);
+    expect(b.isLeaderStalled(2, 50)).toBe(false); // its send is done
+    kafka.hold = undefined;
+    kafka.release();
+    await stuck;
+    await tick(); // the send's bookkeeping ends just after its requests are answered
+    expect(b.isLeaderStalled(1, 50)).toBe(false);
+  });
+
   test('a partition whose leader moved still waits for its send in flight', async () => {
     const kafka = new FakeKafka();
     const leaders: Record<number, number> = { 0: 1, 1: 2 };

@@ -51,6 +51,33 @@ describe('records', () => {
     expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(1);
   });
 
+  test('keyless messages go around a stalled leader, and anywhere when every leader is stalled', () => {
+    // Partitions 0, 2, 4 are led by broker 1; 1, 3, 5 by broker 2.
+    const topic: TopicInfo = {
+      partitions: partitions(6).map((p) => ({ ...p, leader: (p.partitionId % 2) + 1 })),
+      maxMessageBytes: 1_048_588,
+      compacted: false,
+    };
+    const stalled = new Set<number>([1]);
+    const builder = new RecordBuilder((leader) => stalled.has(leader));
+    const chosen = Array.from(
+      { length: 30 },
+      () => builder.build('t', topic, [{ value: 1 }])[0]?.partition,
+    );
+    expect(new Set(chosen)).toEqual(new Set([1, 3, 5]));
+    // Keyed messages still go where their key says.
+    const keyed = builder.build('t', topic, [{ key: 'k', value: 1 }])[0]?.partition;
+    expect(keyed).toBe(
+      new RecordBuilder().build('t', topic, [{ key: 'k', value: 1 }])[0]?.partition,
+    );
+    stalled.add(2);
+    const anywhere = Array.from(
+      { length: 30 },
+      () => builder.build('t', topic, [{ value: 1 }])[0]?.partition,
+    );
+    expect(new Set(anywhere).size).toBe(6);
+  });
+
   test('keyless messages of one request share a partition with a leader; requests rotate', () => {
     const builder = new RecordBuilder();
     const topic: TopicInfo = {
