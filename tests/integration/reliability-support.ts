@@ -3,7 +3,7 @@
  * processes on a given cluster, a scenario's topic, readiness polling, and the ledger run
  * that reads Kafka, waits for the consumer and computes the report.
  */
-import { Kafka } from 'kafkajs';
+import { withAdmin } from '../../scripts/kafka/admin';
 import {
   computeLedger,
   newProcessedFile,
@@ -15,7 +15,7 @@ import {
   type LedgerReport,
   type RequestRecord,
 } from '../support/ledger';
-import { silentLogCreator, uniqueTopic } from '../support/kafka';
+import { uniqueTopic } from '../support/kafka';
 import {
   freePort,
   startService,
@@ -44,27 +44,20 @@ export async function newScenario(
 ): Promise<Scenario> {
   const topic = uniqueTopic(`rel-${label}`);
   const deadLetterTopic = `${topic}-dlq`;
-  const admin = new Kafka({
-    clientId: 'reliability',
+  const replicationFactor = options.replicationFactor ?? -1;
+  await withAdmin(
     brokers,
-    logCreator: silentLogCreator,
-  }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 6, replicationFactor: options.replicationFactor ?? -1 },
-        {
-          topic: deadLetterTopic,
-          numPartitions: 1,
-          replicationFactor: options.replicationFactor ?? -1,
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+    (admin) =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic, numPartitions: 6, replicationFactor },
+          { topic: deadLetterTopic, numPartitions: 1, replicationFactor },
+        ],
+      }),
+    // kafkajs' default retry pace: a new topic takes a moment to reach every broker.
+    { retry: { retries: 5 }, requestTimeoutMs: 30_000 },
+  );
   return {
     label,
     brokers,

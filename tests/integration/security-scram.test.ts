@@ -5,9 +5,8 @@
  * stays up, not ready, and says why in its readiness report and its log. At LOG_LEVEL=debug,
  * the most talkative level, no password reaches a log line or /metrics.
  */
-import { Kafka } from 'kafkajs';
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
-import { silentLogCreator, uniqueTopic } from '../support/kafka';
+import { uniqueTopic } from '../support/kafka';
 import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
 import {
   freePort,
@@ -29,23 +28,10 @@ const services: ServiceProcess[] = [];
 
 beforeAll(async () => {
   cluster = await startKafka({ nodes: 1, sasl: { users: [{ name: USER, password: PASSWORD }] } });
-  const admin = new Kafka({
-    clientId: 'scram-test',
-    brokers: cluster.brokers,
-    logCreator: silentLogCreator,
-  }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 2 },
-        { topic: `${topic}-dlq`, numPartitions: 1 },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await cluster.createTopics([
+    { name: topic, partitions: 2 },
+    { name: `${topic}-dlq`, partitions: 1 },
+  ]);
 }, 120_000);
 
 afterAll(async () => {
