@@ -137,7 +137,10 @@ export interface KafkaCluster {
   nodes(): KafkaNodeInfo[];
   createTopics(specs: TopicSpec[]): Promise<void>;
   stopNode(id: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Returns when the node serves, which can be before it is back in the topics' ISRs. */
   startNode(id: number): Promise<void>;
+  /** Waits until every partition of the topics has a leader and all its replicas in sync. */
+  waitInSync(topics: readonly string[], timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -350,18 +353,26 @@ class Cluster implements KafkaCluster {
       await poll(
         `the leaders and replicas of ${specs.map((s) => s.name).join(', ')}`,
         30_000,
-        async () => {
-          const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
-          return topics.every(
-            (t) =>
-              t.partitions.length > 0 &&
-              t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length),
-          );
-        },
+        () =>
+          allInSync(
+            admin,
+            specs.map((s) => s.name),
+          ),
         () => this.logTail(),
       );
     });
     this.note(`topics ready: ${specs.map((s) => s.name).join(', ')}`);
+  }
+
+  async waitInSync(topics: readonly string[], timeoutMs = 90_000): Promise<void> {
+    await this.withAdmin((admin) =>
+      poll(
+        `every replica of ${topics.join(', ')} in sync`,
+        timeoutMs,
+        () => allInSync(admin, topics),
+        () => this.logTail(),
+      ),
+    );
   }
 
   async stopNode(id: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
@@ -622,6 +633,16 @@ function readFrom(file: string, offset: number): string {
   } catch {
     return '';
   }
+}
+
+/** Every partition of the topics has a leader and all its replicas in its ISR. */
+async function allInSync(admin: Admin, topics: readonly string[]): Promise<boolean> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+  return metadata.topics.every(
+    (t) =>
+      t.partitions.length > 0 &&
+      t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length),
+  );
 }
 
 async function poll(

@@ -31,20 +31,6 @@ function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Pro
   return withKafkaAdmin(brokers, use, { retry: { retries: 5 }, requestTimeoutMs: 30_000 });
 }
 
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  get: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -140,13 +126,14 @@ test('acks=all produces succeed while a broker is down, and nothing acknowledged
 
     await kafka.startNode(victim);
     await produce('after-restart', 10);
-    // The restarted broker catches up and rejoins every ISR.
-    await eventually('the restarted broker back in every ISR', 60_000, () =>
-      withAdmin(kafka.brokers, async (admin) => {
-        const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-        return meta?.partitions.every((p) => p.isr.includes(victim)) ? true : undefined;
-      }),
-    );
+    // The restarted broker catches up and rejoins every ISR (waitInSync says when).
+    await kafka.waitInSync([topic], 60_000);
+    const rejoined = await withAdmin(kafka.brokers, async (admin) => {
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      return meta?.partitions ?? [];
+    });
+    expect(rejoined.length).toBeGreaterThan(0);
+    for (const p of rejoined) expect(p.isr).toContain(victim);
   } finally {
     await producer.disconnect();
   }

@@ -60,20 +60,6 @@ function running(): KafkaCluster {
 /** Two retries at kafkajs' default pace (from 300 ms): a broker may just have died. */
 const BROKER_TEST_ADMIN = { retry: { retries: 2 }, requestTimeoutMs: 30_000 };
 
-/** True when every partition of the topics has a leader and all its replicas in sync. */
-async function fullIsr(brokers: string[], topics: string[]): Promise<boolean> {
-  return withAdmin(
-    brokers,
-    async (admin) => {
-      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-      return metadata.every((t) =>
-        t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length),
-      );
-    },
-    BROKER_TEST_ADMIN,
-  ).catch(() => false);
-}
-
 async function leaderOfPartition0(scenario: Scenario): Promise<number> {
   return withAdmin(
     scenario.brokers,
@@ -114,12 +100,7 @@ test('one broker SIGKILLed and restarted under load: writes resume without it, n
     );
     const writeGapMs = (firstAckAfterKill?.endedAt ?? Date.now()) - from;
     await kafka.startNode(victim);
-    await waitUntil(
-      `broker ${victim} back in every ISR`,
-      () => fullIsr(kafka.brokers, [scenario.topic, scenario.deadLetterTopic]),
-      90_000,
-      500,
-    );
+    await kafka.waitInSync([scenario.topic, scenario.deadLetterTopic]);
     const isrFullAt = Date.now();
     await load.waitForAcks(300, 30_000);
     await load.stop();
@@ -191,12 +172,7 @@ test(`all brokers stopped for ${OUTAGE_MS / 1000} s and restarted: fast 503s, re
 
     await Promise.all(kafka.nodeIds.map((id) => kafka.startNode(id)));
     const restartedAt = Date.now();
-    await waitUntil(
-      'every partition led with its full ISR',
-      () => fullIsr(kafka.brokers, [scenario.topic, scenario.deadLetterTopic]),
-      90_000,
-      500,
-    );
+    await kafka.waitInSync([scenario.topic, scenario.deadLetterTopic]);
     const producerReadyMs = await waitUntil(
       'producer ready again',
       async () => (await probe(producer.service, '/readyz')) === 200,
