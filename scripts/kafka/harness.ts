@@ -7,6 +7,7 @@
  *   cluster.logFile                    every broker's output, lines tagged [node N]; point failures here
  *   await cluster.createTopics([...])  waits until every partition has a leader and a full ISR
  *   await cluster.stopNode(2, 'SIGKILL'); await cluster.startNode(2)   same ports, same data
+ *   await cluster.waitInSync(['events'])   until the restarted node is back in every ISR
  *   await cluster.stop()               SIGTERM, SIGKILL after stopTimeoutMs; idempotent
  *
  * Options (all optional): nodes 1 | 3 (default 1); ports: fixed client ports, one per node
