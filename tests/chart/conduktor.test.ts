@@ -28,7 +28,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { planExtraListeners, withExtraListeners } from '../../scripts/kafka/config';
 import { freePorts, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { byKind, render, type K8sObject } from './support/render';
-import { shapeProblems } from './support/shapes';
+import { shapeProblems, type Listener } from './support/shapes';
 import { CHART, ROOT, TOOLS_BIN } from './support/tools';
 import { Forwarder } from '../support/forwarder';
 
@@ -203,17 +203,6 @@ function environmentOf(service: ComposeService | undefined): Record<string, stri
 
 // ---------------------------------------------------------------------------------------------
 // k8s/kafka, conduktor/scram and the chart
-
-interface Listener {
-  name: string;
-  port: number;
-  type: string;
-  tls: boolean;
-  authentication?: { type: string };
-  configuration?: {
-    brokers?: Array<{ broker: number; advertisedHost: string; advertisedPort: number }>;
-  };
-}
 
 function loadYamlObjects(file: string): K8sObject[] {
   return parseAllDocuments(readFileSync(join(ROOT, file), 'utf8')).map(

@@ -7,19 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { byKind, type K8sObject } from './support/render';
+import type { Listener } from './support/shapes';
 import { CHART, pinned, ROOT } from './support/tools';
 import { validateObjects } from './support/validate';
 
-interface Listener {
-  name: string;
-  port: number;
-  type: string;
-  tls: boolean;
-  authentication?: { type: string };
-  configuration?: {
-    brokers?: Array<{ broker: number; advertisedHost: string; advertisedPort: number }>;
-  };
-}
 interface KafkaSpec {
   kafka: {
     version: string;

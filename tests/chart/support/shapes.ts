@@ -9,6 +9,18 @@ import Ajv, { type ValidateFunction } from 'ajv';
 
 type Schema = Record<string, unknown>;
 
+/** A listener of a Strimzi Kafka resource, as the tests read it (the fields we use). */
+export interface Listener {
+  name: string;
+  port: number;
+  type: string;
+  tls: boolean;
+  authentication?: { type: string };
+  configuration?: {
+    brokers?: Array<{ broker: number; advertisedHost: string; advertisedPort: number }>;
+  };
+}
+
 const str = { type: 'string', minLength: 1 };
 const int = { type: 'integer' };
 const strMap = { type: 'object', additionalProperties: { type: 'string' } };
