@@ -1,6 +1,7 @@
 /** Runs a built demo (dist/scripts/demo/<name>.js) in its short form, on free ports, to its end. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { parsePrintedLedger } from '../../scripts/demo/ledger';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -26,4 +27,17 @@ export function runShortDemo(name: 'failover' | 'scale', timeoutMs: number): Pro
       resolve({ exit: code ?? signal ?? 'unknown', output });
     });
   });
+}
+
+/** What every demo run must end with: exit 0 and a printed ledger in which nothing is lost. */
+export function expectNothingLost(run: DemoRun): void {
+  const ledger = parsePrintedLedger(run.output);
+  expect({ exit: run.exit, ledger: ledger ?? run.output }).toEqual({
+    exit: 0,
+    ledger: expect.objectContaining({ lost: 0 }),
+  });
+  expect(ledger?.acknowledged).toBeGreaterThan(0);
+  expect(ledger?.foundInKafka).toBe(ledger?.acknowledged);
+  expect(ledger?.processed).toBe(ledger?.acknowledged);
+  expect(run.output).toMatch(/^Nothing acknowledged was lost\.$/m);
 }
