@@ -56,6 +56,20 @@ export async function createTopics(
 }
 
 /** Deletes topics to give their disk space back; failures are ignored (it is only tidying). */
+/** Creates a topic for one scenario run, hands it to `use`, and deletes it afterwards. */
+export async function withTopic<T>(
+  brokers: string[],
+  topic: string,
+  use: (topic: string) => Promise<T>,
+): Promise<T> {
+  await createTopics(brokers, [topic]);
+  try {
+    return await use(topic);
+  } finally {
+    await deleteTopics(brokers, [topic]);
+  }
+}
+
 export async function deleteTopics(brokers: string[], names: string[]): Promise<void> {
   if (names.length === 0) return;
   await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: names, timeout: 30_000 })).catch(

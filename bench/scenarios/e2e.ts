@@ -9,7 +9,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTopics, deleteTopics } from '../lib/kafka';
+import { withTopic } from '../lib/kafka';
 import { failedRequests, startLoad } from '../lib/load';
 import { getLogDir, waitFor } from '../lib/proc';
 import { histogramDelta, histogramOf, histogramQuantile, sumOf, type Sample } from '../lib/prom';
@@ -33,94 +33,94 @@ export const endToEnd: Scenario = {
     const label = `e2e-${ctx.round}`;
     const latencyFile = join(getLogDir(), `${label}-latency.txt`);
     rmSync(latencyFile, { force: true });
-    await createTopics(ctx.brokers, [topic]);
-    const consumer = await startConsumer([topic], ctx.unique('e2e-group'), DLQ_TOPIC, {
-      brokers: ctx.brokers,
-      label: `consumer-${label}`,
-      env: {
-        HANDLER_MODULE: latencyHandlerPath(),
-        BENCH_LATENCY_FILE: latencyFile,
-      },
-    });
-    const producer = await startProducer([topic], {
-      brokers: ctx.brokers,
-      label: `producer-${label}`,
-    });
-    try {
-      const load = startLoad(label, {
-        url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
-        headers: { 'content-type': 'application/json' },
-        timestamped: { messagesPerRequest: 1, format: 'api' },
-        // Enough connections that the per-connection share of the rate (autocannon paces each
-        // connection) stays well above one request per round trip.
-        connections: 64,
-        warmupRequests: 0,
-        durationSec: warmupSec + durationSec,
-        overallRate: rate,
+    return withTopic(ctx.brokers, topic, async () => {
+      const consumer = await startConsumer([topic], ctx.unique('e2e-group'), DLQ_TOPIC, {
+        brokers: ctx.brokers,
+        label: `consumer-${label}`,
+        env: {
+          HANDLER_MODULE: latencyHandlerPath(),
+          BENCH_LATENCY_FILE: latencyFile,
+        },
       });
-      await sleep(warmupSec * 1000);
-      const before: Sample[] = await consumer.metrics();
-      const result = await load.result;
-      const acked = result.statusCodes['200'] ?? 0;
-      if (acked === 0) {
-        throw new Error(
-          `no request was acknowledged (${failedRequests(result)} failed); producer log ${producer.proc.logFile}:\n${producer.proc.tail(5)}`,
+      const producer = await startProducer([topic], {
+        brokers: ctx.brokers,
+        label: `producer-${label}`,
+      });
+      try {
+        const load = startLoad(label, {
+          url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
+          headers: { 'content-type': 'application/json' },
+          timestamped: { messagesPerRequest: 1, format: 'api' },
+          // Enough connections that the per-connection share of the rate (autocannon paces each
+          // connection) stays well above one request per round trip.
+          connections: 64,
+          warmupRequests: 0,
+          durationSec: warmupSec + durationSec,
+          overallRate: rate,
+        });
+        await sleep(warmupSec * 1000);
+        const before: Sample[] = await consumer.metrics();
+        const result = await load.result;
+        const acked = result.statusCodes['200'] ?? 0;
+        if (acked === 0) {
+          throw new Error(
+            `no request was acknowledged (${failedRequests(result)} failed); producer log ${producer.proc.logFile}:\n${producer.proc.tail(5)}`,
+          );
+        }
+        await waitFor(
+          'the consumer to handle every acknowledged message',
+          async () => {
+            const n = sumOf(await consumer.metrics(), 'event_pipeline_consumed_messages_total', {
+              topic,
+              result: 'processed',
+            });
+            return n !== undefined && n >= acked ? n : undefined;
+          },
+          60_000,
+          200,
         );
+        const after = await consumer.metrics();
+        await sleep(400); // the handler's file is appended every 200 ms
+        const firstMeasured = rate * warmupSec;
+        const seen = new Set<number>();
+        let duplicates = 0;
+        const latencies: number[] = [];
+        for (const line of readFileSync(latencyFile, 'utf8').split('\n')) {
+          const [seq, ms] = line.split(' ').map(Number);
+          if (seq === undefined || ms === undefined || Number.isNaN(seq) || Number.isNaN(ms))
+            continue;
+          if (seen.has(seq)) duplicates += 1;
+          seen.add(seq);
+          if (seq >= firstMeasured) latencies.push(ms);
+        }
+        latencies.sort((a, b) => a - b);
+        const histogram = histogramOf(after, E2E_METRIC, { topic });
+        const delta = histogram
+          ? histogramDelta(histogram, histogramOf(before, E2E_METRIC, { topic }))
+          : undefined;
+        const seconds = (q: number) => {
+          const value = delta ? histogramQuantile(delta, q) : undefined;
+          return value === undefined ? undefined : value * 1000;
+        };
+        return {
+          figures: {
+            p50Ms: percentile(latencies, 50),
+            p99Ms: percentile(latencies, 99),
+            maxMs: latencies.at(-1),
+            msgsPerSec: result.requestsPerSec,
+            httpP50Ms: result.latencyMs.p50,
+            httpP99Ms: result.latencyMs.p99,
+            consumerP50Ms: seconds(0.5),
+            consumerP99Ms: seconds(0.99),
+            errors: failedRequests(result),
+            measured: latencies.length,
+            duplicates,
+          },
+        };
+      } finally {
+        await producer.stop('SIGTERM');
+        await consumer.stop('SIGTERM');
       }
-      await waitFor(
-        'the consumer to handle every acknowledged message',
-        async () => {
-          const n = sumOf(await consumer.metrics(), 'event_pipeline_consumed_messages_total', {
-            topic,
-            result: 'processed',
-          });
-          return n !== undefined && n >= acked ? n : undefined;
-        },
-        60_000,
-        200,
-      );
-      const after = await consumer.metrics();
-      await sleep(400); // the handler's file is appended every 200 ms
-      const firstMeasured = rate * warmupSec;
-      const seen = new Set<number>();
-      let duplicates = 0;
-      const latencies: number[] = [];
-      for (const line of readFileSync(latencyFile, 'utf8').split('\n')) {
-        const [seq, ms] = line.split(' ').map(Number);
-        if (seq === undefined || ms === undefined || Number.isNaN(seq) || Number.isNaN(ms))
-          continue;
-        if (seen.has(seq)) duplicates += 1;
-        seen.add(seq);
-        if (seq >= firstMeasured) latencies.push(ms);
-      }
-      latencies.sort((a, b) => a - b);
-      const histogram = histogramOf(after, E2E_METRIC, { topic });
-      const delta = histogram
-        ? histogramDelta(histogram, histogramOf(before, E2E_METRIC, { topic }))
-        : undefined;
-      const seconds = (q: number) => {
-        const value = delta ? histogramQuantile(delta, q) : undefined;
-        return value === undefined ? undefined : value * 1000;
-      };
-      return {
-        figures: {
-          p50Ms: percentile(latencies, 50),
-          p99Ms: percentile(latencies, 99),
-          maxMs: latencies.at(-1),
-          msgsPerSec: result.requestsPerSec,
-          httpP50Ms: result.latencyMs.p50,
-          httpP99Ms: result.latencyMs.p99,
-          consumerP50Ms: seconds(0.5),
-          consumerP99Ms: seconds(0.99),
-          errors: failedRequests(result),
-          measured: latencies.length,
-          duplicates,
-        },
-      };
-    } finally {
-      await producer.stop('SIGTERM');
-      await consumer.stop('SIGTERM');
-      await deleteTopics(ctx.brokers, [topic]);
-    }
+    });
   },
 };

@@ -5,7 +5,7 @@
  * a fixed number of requests.
  */
 import { BRIDGE_CONTENT_TYPE, startBridge } from '../bridge/bridge';
-import { createTopics, deleteTopics, messagesIn } from '../lib/kafka';
+import { messagesIn, withTopic } from '../lib/kafka';
 import { failedRequests, runLoad, type LoadConfig, type LoadResult } from '../lib/load';
 import { apiBody, bridgeBody } from '../lib/payload';
 import { cpuSecondsOf, histogramDelta, histogramMean, histogramOf, type Sample } from '../lib/prom';
@@ -59,93 +59,95 @@ async function warmThenMeasure(
 
 async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measurement> {
   const topic = ctx.unique(id);
-  await createTopics(ctx.brokers, [topic]);
-  const label = `${id}-${ctx.round}`;
-  const producer = await startProducer([topic], {
-    brokers: ctx.brokers,
-    label: `producer-${label}`,
-    profileDir: ctx.cpuProfileDir,
-  });
-  try {
-    let before: Sample[] = [];
-    const { warmup, measured } = await warmThenMeasure(
-      label,
-      {
-        url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
-        headers: { 'content-type': 'application/json' },
-        body: apiBody(shape.perRequest),
-        connections: shape.connections,
-      },
-      shape.counts(ctx),
-      async () => {
-        before = await producer.metrics();
-      },
-    );
-    const after = await producer.metrics();
-    const batches = histogramOf(after, BATCH_METRIC, { topic });
-    const delta = batches
-      ? histogramDelta(batches, histogramOf(before, BATCH_METRIC, { topic }))
-      : undefined;
-    const acked = (warmup.statusCodes['200'] ?? 0) + (measured.statusCodes['200'] ?? 0);
-    const inTopic = await messagesIn(ctx.brokers, topic);
-    const cpuBefore = cpuSecondsOf(before);
-    const cpuAfter = cpuSecondsOf(after);
-    const measuredMessages = measured.requests * shape.perRequest;
-    const notes: string[] = [];
-    if (inTopic < acked * shape.perRequest) {
-      notes.push(
-        `only ${inTopic} messages in the topic for ${acked * shape.perRequest} acknowledged`,
+  return withTopic(ctx.brokers, topic, async () => {
+    const label = `${id}-${ctx.round}`;
+    const producer = await startProducer([topic], {
+      brokers: ctx.brokers,
+      label: `producer-${label}`,
+      profileDir: ctx.cpuProfileDir,
+    });
+    try {
+      let before: Sample[] = [];
+      const { warmup, measured } = await warmThenMeasure(
+        label,
+        {
+          url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
+          headers: { 'content-type': 'application/json' },
+          body: apiBody(shape.perRequest),
+          connections: shape.connections,
+        },
+        shape.counts(ctx),
+        async () => {
+          before = await producer.metrics();
+        },
       );
+      const after = await producer.metrics();
+      const batches = histogramOf(after, BATCH_METRIC, { topic });
+      const delta = batches
+        ? histogramDelta(batches, histogramOf(before, BATCH_METRIC, { topic }))
+        : undefined;
+      const acked = (warmup.statusCodes['200'] ?? 0) + (measured.statusCodes['200'] ?? 0);
+      const inTopic = await messagesIn(ctx.brokers, topic);
+      const cpuBefore = cpuSecondsOf(before);
+      const cpuAfter = cpuSecondsOf(after);
+      const measuredMessages = measured.requests * shape.perRequest;
+      const notes: string[] = [];
+      if (inTopic < acked * shape.perRequest) {
+        notes.push(
+          `only ${inTopic} messages in the topic for ${acked * shape.perRequest} acknowledged`,
+        );
+      }
+      return {
+        figures: {
+          ...loadFigures(measured, shape.perRequest),
+          batchMean: delta ? histogramMean(delta) : undefined,
+          // The service's CPU between the scrapes around the measured run.
+          cpuUsPerMsg:
+            cpuBefore !== undefined && cpuAfter !== undefined && measuredMessages > 0
+              ? ((cpuAfter - cpuBefore) * 1e6) / measuredMessages
+              : undefined,
+          lostMessages: Math.max(0, acked * shape.perRequest - inTopic),
+        },
+        notes,
+      };
+    } finally {
+      const code = await producer.stop('SIGTERM');
+      if (code !== 0)
+        ctx.log(`producer ${label} exited with ${code}; log ${producer.proc.logFile}`);
     }
-    return {
-      figures: {
-        ...loadFigures(measured, shape.perRequest),
-        batchMean: delta ? histogramMean(delta) : undefined,
-        // The service's CPU between the scrapes around the measured run.
-        cpuUsPerMsg:
-          cpuBefore !== undefined && cpuAfter !== undefined && measuredMessages > 0
-            ? ((cpuAfter - cpuBefore) * 1e6) / measuredMessages
-            : undefined,
-        lostMessages: Math.max(0, acked * shape.perRequest - inTopic),
-      },
-      notes,
-    };
-  } finally {
-    const code = await producer.stop('SIGTERM');
-    if (code !== 0) ctx.log(`producer ${label} exited with ${code}; log ${producer.proc.logFile}`);
-    await deleteTopics(ctx.brokers, [topic]);
-  }
+  });
 }
 
 async function runBridge(ctx: Context, shape: Shape, id: string): Promise<Measurement> {
   if (!('libs' in ctx.bridge)) throw new Error(ctx.bridge.unavailable);
+  const { libs } = ctx.bridge;
   const topic = ctx.unique(id);
-  await createTopics(ctx.brokers, [topic]);
-  const label = `${id}-${ctx.round}`;
-  const bridge = await startBridge(ctx.bridge.libs, ctx.brokers, `bridge-${label}`);
-  try {
-    const { warmup, measured } = await warmThenMeasure(
-      label,
-      {
-        url: `${bridge.url}/topics/${topic}`,
-        headers: { 'content-type': BRIDGE_CONTENT_TYPE },
-        body: bridgeBody(shape.perRequest),
-        connections: shape.connections,
-      },
-      shape.counts(ctx),
-    );
-    const acked = (warmup.statusCodes['200'] ?? 0) + (measured.statusCodes['200'] ?? 0);
-    const inTopic = await messagesIn(ctx.brokers, topic);
-    return {
-      figures: {
-        ...loadFigures(measured, shape.perRequest),
-        lostMessages: Math.max(0, acked * shape.perRequest - inTopic),
-      },
-    };
-  } finally {
-    await bridge.stop();
-    await deleteTopics(ctx.brokers, [topic]);
-  }
+  return withTopic(ctx.brokers, topic, async () => {
+    const label = `${id}-${ctx.round}`;
+    const bridge = await startBridge(libs, ctx.brokers, `bridge-${label}`);
+    try {
+      const { warmup, measured } = await warmThenMeasure(
+        label,
+        {
+          url: `${bridge.url}/topics/${topic}`,
+          headers: { 'content-type': BRIDGE_CONTENT_TYPE },
+          body: bridgeBody(shape.perRequest),
+          connections: shape.connections,
+        },
+        shape.counts(ctx),
+      );
+      const acked = (warmup.statusCodes['200'] ?? 0) + (measured.statusCodes['200'] ?? 0);
+      const inTopic = await messagesIn(ctx.brokers, topic);
+      return {
+        figures: {
+          ...loadFigures(measured, shape.perRequest),
+          lostMessages: Math.max(0, acked * shape.perRequest - inTopic),
+        },
+      };
+    } finally {
+      await bridge.stop();
+    }
+  });
 }
 
 const bridgeUnavailable = (ctx: Context) =>

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTopics, deleteTopics } from '../lib/kafka';
+import { createTopics, withTopic } from '../lib/kafka';
 import { parseConsumerPerf, parseProducerPerf, runJava } from '../lib/java';
 import { benchValueText, VALUE_BYTES } from '../lib/payload';
 import { getLogDir } from '../lib/proc';
@@ -22,9 +22,7 @@ export const kafkaProducerPerf: Scenario = {
   better: 'higher',
   async run(ctx) {
     const { warmup, messages } = ctx.profile.toolProducer;
-    const topic = ctx.unique('tool-produce');
-    await createTopics(ctx.brokers, [topic]);
-    try {
+    return withTopic(ctx.brokers, ctx.unique('tool-produce'), async (topic) => {
       const output = await runJava(
         `kafka-producer-perf-${ctx.round}`,
         ctx.kafkaLibs,
@@ -57,9 +55,7 @@ export const kafkaProducerPerf: Scenario = {
           p999Ms: result.p999Ms,
         },
       };
-    } finally {
-      await deleteTopics(ctx.brokers, [topic]);
-    }
+    });
   },
 };
 

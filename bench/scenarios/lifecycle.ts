@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { consumerSpec } from '../../services/common/config';
-import { benchKafka, createTopics, deleteTopics, messagesIn, PARTITIONS } from '../lib/kafka';
+import { benchKafka, messagesIn, PARTITIONS, withTopic } from '../lib/kafka';
 import { startLoad } from '../lib/load';
 import { apiBody, benchValueText } from '../lib/payload';
 import { waitFor } from '../lib/proc';
@@ -34,50 +34,50 @@ export const producerSigterm: Scenario = {
   better: 'lower',
   async run(ctx) {
     const topic = ctx.unique('sigterm');
-    await createTopics(ctx.brokers, [topic]);
-    const label = `producer-sigterm-${ctx.round}`;
-    const producer = await startProducer([topic], { brokers: ctx.brokers, label });
-    try {
-      const load = startLoad(label, {
-        url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
-        headers: { 'content-type': 'application/json' },
-        body: apiBody(SHAPE_A.perRequest),
-        connections: SHAPE_A.connections,
-        warmupRequests: 0,
-        durationSec: ctx.profile.lifecycle.loadBeforeSignalMs / 1000 + 60,
-        timeoutSec: 30,
-      });
-      // The load generator needs a moment to start: count from the first acknowledged request.
-      await waitFor(
-        'the first acknowledged request',
-        async () =>
-          (sumOf(await producer.metrics(), PRODUCED, { topic, result: 'acked' }) ?? 0) > 0,
-        30_000,
-        50,
-      );
-      await sleep(ctx.profile.lifecycle.loadBeforeSignalMs);
-      const signalledAt = performance.now();
-      producer.proc.child.kill('SIGTERM');
-      const code = await producer.proc.exited;
-      const exitMs = performance.now() - signalledAt;
-      load.stop();
-      const result = await load.result;
-      const acked = (result.statusCodes['200'] ?? 0) * SHAPE_A.perRequest;
-      const inTopic = await messagesIn(ctx.brokers, topic);
-      return {
-        figures: {
-          exitMs,
-          exitCode: typeof code === 'number' ? code : -1,
-          ackedMessages: acked,
-          lostMessages: Math.max(0, acked - inTopic),
-          refusedRequests: result.non2xx,
-        },
-        notes: code === 0 ? [] : [`exit ${code}; log ${producer.proc.logFile}`],
-      };
-    } finally {
-      await producer.stop('SIGKILL');
-      await deleteTopics(ctx.brokers, [topic]);
-    }
+    return withTopic(ctx.brokers, topic, async () => {
+      const label = `producer-sigterm-${ctx.round}`;
+      const producer = await startProducer([topic], { brokers: ctx.brokers, label });
+      try {
+        const load = startLoad(label, {
+          url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
+          headers: { 'content-type': 'application/json' },
+          body: apiBody(SHAPE_A.perRequest),
+          connections: SHAPE_A.connections,
+          warmupRequests: 0,
+          durationSec: ctx.profile.lifecycle.loadBeforeSignalMs / 1000 + 60,
+          timeoutSec: 30,
+        });
+        // The load generator needs a moment to start: count from the first acknowledged request.
+        await waitFor(
+          'the first acknowledged request',
+          async () =>
+            (sumOf(await producer.metrics(), PRODUCED, { topic, result: 'acked' }) ?? 0) > 0,
+          30_000,
+          50,
+        );
+        await sleep(ctx.profile.lifecycle.loadBeforeSignalMs);
+        const signalledAt = performance.now();
+        producer.proc.child.kill('SIGTERM');
+        const code = await producer.proc.exited;
+        const exitMs = performance.now() - signalledAt;
+        load.stop();
+        const result = await load.result;
+        const acked = (result.statusCodes['200'] ?? 0) * SHAPE_A.perRequest;
+        const inTopic = await messagesIn(ctx.brokers, topic);
+        return {
+          figures: {
+            exitMs,
+            exitCode: typeof code === 'number' ? code : -1,
+            ackedMessages: acked,
+            lostMessages: Math.max(0, acked - inTopic),
+            refusedRequests: result.non2xx,
+          },
+          notes: code === 0 ? [] : [`exit ${code}; log ${producer.proc.logFile}`],
+        };
+      } finally {
+        await producer.stop('SIGKILL');
+      }
+    });
   },
 };
 
@@ -118,57 +118,57 @@ async function rebalance(ctx: Context, signal: 'SIGTERM' | 'SIGKILL'): Promise<M
   const topic = ctx.unique(`rebalance-${signal.toLowerCase()}`);
   const group = ctx.unique('rebalance-group');
   const label = `rebalance-${signal.toLowerCase()}-${ctx.round}`;
-  await createTopics(ctx.brokers, [topic]);
-  const flow = trickle(ctx.brokers, topic, trickleRate);
-  const options = { brokers: ctx.brokers, env };
-  const survivor = await startConsumer([topic], group, DLQ_TOPIC, {
-    ...options,
-    label: `${label}-a`,
-  });
-  let leaver: RunningService | undefined;
-  try {
-    leaver = await startConsumer([topic], group, DLQ_TOPIC, {
+  return withTopic(ctx.brokers, topic, async () => {
+    const flow = trickle(ctx.brokers, topic, trickleRate);
+    const options = { brokers: ctx.brokers, env };
+    const survivor = await startConsumer([topic], group, DLQ_TOPIC, {
       ...options,
-      label: `${label}-b`,
-      waitJoined: false,
+      label: `${label}-a`,
     });
-    const b = leaver;
-    await waitFor(
-      'both consumers to own partitions',
-      async () => {
-        const [x, y] = [await assigned(survivor), await assigned(b)];
-        return x !== undefined && y !== undefined && x > 0 && y > 0 && x + y === PARTITIONS;
-      },
-      session + 60_000,
-      100,
-    );
-    const signalledAt = performance.now();
-    b.proc.child.kill(signal);
-    let leaverExitMs: number | undefined;
-    void b.proc.exited.then(() => {
-      leaverExitMs = performance.now() - signalledAt;
-    });
-    await waitFor(
-      'the survivor to own every partition',
-      async () => (await assigned(survivor)) === PARTITIONS,
-      session + 60_000,
-      50,
-    );
-    const pauseMs = performance.now() - signalledAt;
-    await b.proc.exited;
-    return {
-      figures: {
-        pauseMs,
-        sessionTimeoutMs: session,
-        ...(signal === 'SIGTERM' ? { leaverExitMs } : {}),
-      },
-    };
-  } finally {
-    await leaver?.stop('SIGKILL');
-    await survivor.stop('SIGTERM');
-    await flow.stop();
-    await deleteTopics(ctx.brokers, [topic]);
-  }
+    let leaver: RunningService | undefined;
+    try {
+      leaver = await startConsumer([topic], group, DLQ_TOPIC, {
+        ...options,
+        label: `${label}-b`,
+        waitJoined: false,
+      });
+      const b = leaver;
+      await waitFor(
+        'both consumers to own partitions',
+        async () => {
+          const [x, y] = [await assigned(survivor), await assigned(b)];
+          return x !== undefined && y !== undefined && x > 0 && y > 0 && x + y === PARTITIONS;
+        },
+        session + 60_000,
+        100,
+      );
+      const signalledAt = performance.now();
+      b.proc.child.kill(signal);
+      let leaverExitMs: number | undefined;
+      void b.proc.exited.then(() => {
+        leaverExitMs = performance.now() - signalledAt;
+      });
+      await waitFor(
+        'the survivor to own every partition',
+        async () => (await assigned(survivor)) === PARTITIONS,
+        session + 60_000,
+        50,
+      );
+      const pauseMs = performance.now() - signalledAt;
+      await b.proc.exited;
+      return {
+        figures: {
+          pauseMs,
+          sessionTimeoutMs: session,
+          ...(signal === 'SIGTERM' ? { leaverExitMs } : {}),
+        },
+      };
+    } finally {
+      await leaver?.stop('SIGKILL');
+      await survivor.stop('SIGTERM');
+      await flow.stop();
+    }
+  });
 }
 
 export const rebalanceSigterm: Scenario = {

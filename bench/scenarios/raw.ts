@@ -5,7 +5,7 @@
  */
 import { consumerSpec, producerSpec } from '../../services/common/config';
 import { recordBytes } from '../../services/producer/records';
-import { createTopics, deleteTopics, PARTITIONS } from '../lib/kafka';
+import { PARTITIONS, withTopic } from '../lib/kafka';
 import { benchValueText } from '../lib/payload';
 import type { Scenario } from '../lib/scenario';
 import { runWorker } from '../lib/worker';
@@ -35,9 +35,7 @@ export const rawProducer: Scenario = {
   better: 'higher',
   ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-producer-perf' }],
   async run(ctx) {
-    const topic = ctx.unique('raw-produce');
-    await createTopics(ctx.brokers, [topic]);
-    try {
+    return withTopic(ctx.brokers, ctx.unique('raw-produce'), async (topic) => {
       const config: RawProducerConfig = {
         kind: 'producer',
         brokers: ctx.brokers,
@@ -58,9 +56,7 @@ export const rawProducer: Scenario = {
           batchMean: config.batchMessages,
         },
       };
-    } finally {
-      await deleteTopics(ctx.brokers, [topic]);
-    }
+    });
   },
 };
 
