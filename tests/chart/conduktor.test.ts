@@ -559,14 +559,16 @@ describe('Kafka through per-broker forwarders of listeners advertising host.dock
   }
 
   beforeAll(async () => {
-    const [plainBound, scramBound] = [await freePorts(3), await freePorts(3)];
-    const [plainAdvertised, scramAdvertised] = [
-      await freePorts(3, [...plainBound, ...scramBound]),
-      await freePorts(3, [...plainBound, ...scramBound]),
-    ];
+    // Twelve distinct ports from one call: separate calls may hand out the same port twice.
+    const ports = await freePorts(12);
+    const [plainBound, scramBound, plainAdvertised, scramAdvertised] = [0, 3, 6, 9].map((at) =>
+      ports.slice(at, at + 3),
+    ) as [number[], number[], number[], number[]];
     cluster = await startKafka({
       nodes: 3,
       sasl: { users: [scramUser] },
+      // The forwarders bind these once Kafka is up: its own ports must not take them.
+      avoidPorts: [...plainAdvertised, ...scramAdvertised],
       extraListeners: [
         {
           name: 'DOCKER',

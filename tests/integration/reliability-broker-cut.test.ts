@@ -37,6 +37,8 @@ beforeAll(async () => {
   const advertised = await freePorts(3, bound);
   cluster = await startKafka({
     nodes: 3,
+    // The forwarders bind these once Kafka is up: its own ports must not take them.
+    avoidPorts: advertised,
     extraListeners: [
       { name: 'CLIENTS', ports: bound, advertisedHost: '127.0.0.1', advertisedPorts: advertised },
     ],
