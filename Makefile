@@ -1,6 +1,7 @@
 # The kind path: a local Kubernetes cluster with Strimzi Kafka and both services.
 #   make up        create the kind cluster if absent, deploy everything, wait, print how to reach it
-#   make dev       skaffold dev: rebuild and redeploy the services on every change
+#   make dev       skaffold dev of the services only: rebuild and redeploy them on every change
+#                  (the platform of `make up` stays; Ctrl-C leaves the services deployed)
 #   make forward   port-forwards to the API, the Kafka brokers and Grafana (until Ctrl-C)
 #   make down      delete the kind cluster
 #   make test      the CI tests (npm test)
@@ -68,8 +69,11 @@ up: cluster ## cluster + Strimzi + Kafka + services (KAFKA=light, MONITORING=1),
 	@echo "  all forwards (API, Kafka for tools, Grafana): make forward"
 	@$(if $(filter monitoring,$(PROFILES)),echo "  Grafana: kubectl --context $(KUBE_CONTEXT) -n monitoring port-forward service/monitoring-grafana 3000:80  (admin / event-pipeline)",true)
 
-dev: cluster ## skaffold dev: build, deploy, stream logs, port-forward; redeploy on change
-	$(SKAFFOLD) dev --port-forward
+# Only the services' config (-m): without it skaffold dev would deploy Strimzi, Kafka and the
+# monitoring stack too, and delete them when it exits. --cleanup=false leaves the services as
+# dev last deployed them, so `make forward`, `make e2e` and Conduktor keep working after Ctrl-C.
+dev: cluster ## skaffold dev of the services only (after make up): rebuild and redeploy on change
+	$(SKAFFOLD) dev --module event-pipeline --cleanup=false --port-forward
 
 forward: ## port-forward the API (8080), Kafka for tools (19092+N, 19192+N) and Grafana (3000)
 	KUBE_CONTEXT=$(KUBE_CONTEXT) NAMESPACE=$(NAMESPACE) bash scripts/kind/forward.sh

@@ -1,12 +1,15 @@
 /**
  * skaffold.yaml against the repo: artifacts and Dockerfile targets, setValueTemplates and
  * the chart's values, files it names, profile patches, and port-forwards against the
- * rendered chart and the Kafka manifests. No skaffold binary runs here (there is no Docker
- * and no cluster); this is what can be checked without one.
+ * rendered chart and the Kafka manifests; its hooks run as skaffold runs them (with
+ * SKAFFOLD_KUBE_CONTEXT set) against a fake kubectl; the configs `make dev` and `make up`
+ * select (`make -n`). No skaffold binary runs here (there is no Docker and no cluster).
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { fakeKube, type FakeKube } from './support/fake-kube';
 import { byKind, render, type K8sObject } from './support/render';
 import { CHART, ROOT } from './support/tools';
 
@@ -261,4 +264,154 @@ describe.each(variants)('skaffold config $name', ({ config }) => {
       }
     }
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The hooks, run against a fake kubectl, and what `make dev` deploys
+
+interface HostHook {
+  host: { command: string[]; dir?: string };
+}
+type Hooks = { before?: HostHook[]; after?: HostHook[] };
+
+function hooksOf(config: SkaffoldConfig): HostHook[] {
+  const kubectl = config.deploy?.kubectl as { hooks?: Hooks } | undefined;
+  const helm = config.deploy?.helm as { hooks?: Hooks } | undefined;
+  return [kubectl?.hooks, helm?.hooks].flatMap((hooks) => [
+    ...(hooks?.before ?? []),
+    ...(hooks?.after ?? []),
+  ]);
+}
+
+describe('the deploy hooks, run as skaffold runs them (fake kubectl)', () => {
+  const hooks = configs.flatMap((config) =>
+    hooksOf(config).map((hook) => ({ config: config.metadata.name, command: hook.host.command })),
+  );
+  let kube: FakeKube;
+  beforeEach(() => {
+    kube = fakeKube();
+    // A Kafka whose change Strimzi is still reconciling: Ready=True from the last generation.
+    kube.write('kafka-states', ['2 1 True', '2 1 True', '2 1 True', '2 2 True'].join('\n'));
+  });
+  afterEach(() => kube.remove());
+
+  function runHook(command: readonly string[]) {
+    return spawnSync(command[0]!, command.slice(1), {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+      // skaffold passes the context it deploys to; the user's current context is another one.
+      env: kube.env({ SKAFFOLD_KUBE_CONTEXT: 'kind-skaffold-target' }),
+    });
+  }
+
+  test('there are hooks, and every kubectl in them names the context skaffold deploys to', () => {
+    expect(hooks.length).toBeGreaterThan(0);
+    for (const hook of hooks) {
+      const result = runHook(hook.command);
+      expect({ hook: hook.command, status: result.status, stderr: result.stderr }).toMatchObject({
+        status: 0,
+      });
+    }
+    const calls = kube.lines('calls.log');
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect({ call, context: call.startsWith('--context kind-skaffold-target ') }).toEqual({
+        call,
+        context: true,
+      });
+    }
+  });
+
+  test('the wait for Kafka returns only once Strimzi reconciled the current generation', () => {
+    const waits = hooks.filter((hook) => hook.command.join(' ').includes('event-kafka'));
+    expect(waits).toHaveLength(1);
+    const result = runHook(waits[0]!.command);
+    expect(result.status).toBe(0);
+    // Ready=True alone was there from the first call; the wait went on until generation 2.
+    expect(kube.lines('served.log').at(-1)).toBe('2 2 True');
+  });
+
+  test('the wait fails after its timeout when Strimzi never catches up', () => {
+    kube.write('kafka-states', '3 2 True');
+    const result = spawnSync(
+      'bash',
+      ['scripts/kind/wait-kafka.sh', '--context', 'kind-x', 'event-pipeline', 'event-kafka', '1'],
+      { cwd: ROOT, encoding: 'utf8', env: kube.env(), timeout: 30_000 },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /not reconciled after 1s \(generation 3, observed 2, Ready True\)/,
+    );
+  });
+});
+
+/** The skaffold command line of a make target, as `make -n` prints it. */
+function makeSkaffold(target: string, variables: string[] = []): string[] {
+  const printed = execFileSync('make', ['-n', target, ...variables], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  const line = printed.split('\n').find((item) => /^skaffold\s/.test(item.trim()));
+  if (line === undefined) throw new Error(`make -n ${target} runs no skaffold:\n${printed}`);
+  return line.trim().split(/\s+/);
+}
+
+/** The configs a skaffold command activates: its --module selection and what they require. */
+function selectedConfigs(args: readonly string[]): string[] {
+  const modules = args.flatMap((arg, i) =>
+    arg === '-m' || arg === '--module'
+      ? (args[i + 1] ?? '').split(',')
+      : arg.startsWith('--module=')
+        ? arg.slice('--module='.length).split(',')
+        : [],
+  );
+  if (modules.length === 0) return configs.map((config) => config.metadata.name);
+  const selected = new Set<string>();
+  const add = (name: string) => {
+    if (selected.has(name)) return;
+    const config = configs.find((item) => item.metadata.name === name);
+    if (config === undefined) throw new Error(`no skaffold config ${name}`);
+    selected.add(name);
+    for (const required of (config.requires ?? []).flatMap((item) => item.configs)) add(required);
+  };
+  modules.forEach(add);
+  return [...selected];
+}
+
+describe.each([[[]], [['KAFKA=light', 'MONITORING=1']]])('make dev %j', (variables) => {
+  const args = makeSkaffold('dev', variables);
+
+  test('deploys the services only: no Strimzi, Kafka or monitoring stack to delete on exit', () => {
+    expect(args).toContain('dev');
+    const deployed = selectedConfigs(args).map((name) =>
+      configs.find((config) => config.metadata.name === name)!,
+    );
+    expect(deployed.map((config) => config.metadata.name)).toEqual(['event-pipeline']);
+    for (const config of deployed) {
+      const profiled = [
+        config,
+        ...(config.profiles ?? []).map((p) => applyPatches(config, p.patches)),
+      ];
+      for (const variant of profiled) {
+        expect(variant.manifests?.rawYaml ?? []).toEqual([]);
+        for (const release of variant.deploy?.helm?.releases ?? [])
+          expect(release.chartPath).toBe('helm/event-pipeline');
+      }
+    }
+  });
+
+  test('leaves the services deployed when it exits, and targets the kind context', () => {
+    expect(args).toContain('--cleanup=false');
+    expect(args.slice(args.indexOf('--kube-context'), args.indexOf('--kube-context') + 2)).toEqual([
+      '--kube-context',
+      'kind-event-pipeline',
+    ]);
+  });
+});
+
+test('make up deploys every config, platform first', () => {
+  const args = makeSkaffold('up');
+  expect(args).toContain('run');
+  expect(selectedConfigs(args)).toEqual(['strimzi', 'kafka', 'event-pipeline']);
 });
