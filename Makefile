@@ -7,8 +7,8 @@
 #   make test      the CI tests (npm test)
 #   make e2e       the end-to-end tests against the kind cluster
 # Options: KAFKA=light (one-node Kafka), MONITORING=1 (Prometheus + Grafana).
-# Tools: docker, kind, kubectl, helm, skaffold. `make tools` installs helm (and the chart
-# test tools) into .cache/tools/bin, which this Makefile puts first on PATH.
+# Tools: docker, kind, kubectl, helm, skaffold (`make prerequisites` checks their versions).
+# `make tools` installs Helm into .cache/tools/bin, which this Makefile puts first on PATH.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -34,22 +34,8 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  options: KAFKA=light (one-node Kafka), MONITORING=1 (Prometheus + Grafana), CLUSTER=$(CLUSTER)"
 
-prerequisites: ## check that docker, kind, kubectl, helm and skaffold are installed and Docker runs
-	@missing=(); \
-	for tool in docker kind kubectl helm skaffold; do \
-	  command -v $$tool >/dev/null 2>&1 || missing+=($$tool); \
-	done; \
-	if [[ $${#missing[@]} -gt 0 ]]; then \
-	  echo "missing: $${missing[*]}"; \
-	  echo "  docker:   Docker Engine or Docker Desktop"; \
-	  echo "  kind:     go install sigs.k8s.io/kind@v0.33.0 (or your package manager)"; \
-	  echo "  kubectl:  a client within one minor version of Kubernetes 1.37"; \
-	  echo "  helm:     bash scripts/tools/install.sh helm (Helm 4, into .cache/tools/bin)"; \
-	  echo "  skaffold: v2.19 or newer (schema skaffold/v4beta14)"; \
-	  exit 1; \
-	fi; \
-	docker info >/dev/null 2>&1 || { echo "docker is installed but the daemon does not answer (is Docker running?)"; exit 1; }; \
-	echo "prerequisites: docker, kind, kubectl, helm, skaffold found"
+prerequisites: ## check docker, kind, kubectl, helm and skaffold (versions too) and that Docker runs
+	@bash scripts/kind/prerequisites.sh
 
 cluster: prerequisites ## create the kind cluster unless it exists
 	@if kind get clusters 2>/dev/null | grep -qx '$(CLUSTER)'; then \
@@ -87,5 +73,7 @@ test: ## the CI test suite (npm test)
 e2e: ## end-to-end tests against the kind cluster (npm run e2e)
 	KUBE_CONTEXT=$(KUBE_CONTEXT) npm run e2e
 
-tools: ## install helm and the chart test tools into .cache/tools/bin
-	bash scripts/tools/install.sh
+# Only Helm: the chart test tools (promtool comes from Debian's packages) are for `npm test`
+# on Linux, where `bash scripts/tools/install.sh` installs them all.
+tools: ## install Helm 4 into .cache/tools/bin (needs Go; works on Linux and macOS)
+	bash scripts/tools/install.sh helm

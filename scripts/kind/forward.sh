@@ -3,8 +3,8 @@
 #   producer API          127.0.0.1:8080   (management 8081, consumer management 8082)
 #   Kafka, host tools     127.0.0.1:19092+N  -> broker N, listener `host` (advertises 127.0.0.1:19092+N)
 #   Kafka, Docker tools   :19192+N           -> broker N, listener `docker` (advertises host.docker.internal:19192+N)
-#                         :19292+N           -> broker N, listener `dockerscram` when the cluster has it
-#                                               (conduktor/scram/enable.sh adds it)
+#                         :19292+N           -> broker N, listener `dockerscram` (SCRAM-SHA-512, for
+#                                               conduktor/scram; k8s/kafka declares it)
 #   Grafana               127.0.0.1:3000   (when the monitoring stack is installed)
 #
 # A Kafka client learns every broker's advertised address from the first one it reaches, so
@@ -19,6 +19,9 @@
 # restarted a container, or stopped being ready (a Service's forward then moves to another
 # ready pod). Ctrl-C (or SIGTERM) stops them all.
 #
+# Runs on bash 3.2 (stock macOS): no associative arrays, no expansion of a possibly empty array
+# (tests/chart/scripts.test.ts checks every script for the constructs bash 3.2 lacks).
+#
 # FORWARD_ADDRESS: where the Kafka forwards listen (default 127.0.0.1). A container of Docker
 # Engine on Linux reaches the host through host.docker.internal -> host-gateway (the docker0
 # bridge address), so there use FORWARD_ADDRESS=0.0.0.0, or the narrower
@@ -31,29 +34,52 @@ KAFKA_CLUSTER="${KAFKA_CLUSTER:-event-kafka}"
 ADDRESS="${FORWARD_ADDRESS:-127.0.0.1}"
 POLL="${FORWARD_POLL_SECONDS:-2}"
 LOG_DIR="${FORWARD_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/forward.XXXXXX")}"
-CONTEXT_ARGS=()
-[[ -n "${KUBE_CONTEXT:-}" ]] && CONTEXT_ARGS=(--context "$KUBE_CONTEXT")
-kc() { kubectl "${CONTEXT_ARGS[@]}" "$@"; }
+CONTEXT="${KUBE_CONTEXT:-}"
+kc() {
+  if [[ -n "$CONTEXT" ]]; then
+    kubectl --context "$CONTEXT" "$@"
+  else
+    kubectl "$@"
+  fi
+}
 say() { printf '[forward] %s\n' "$*"; }
 
 # The Kafka forwards always listen on 127.0.0.1 too (the `host` listener is for host tools).
 KAFKA_ADDRESS="$ADDRESS"
 [[ ",$ADDRESS," == *,0.0.0.0,* || ",$ADDRESS," == *,127.0.0.1,* ]] || KAFKA_ADDRESS="127.0.0.1,$ADDRESS"
 
-declare -A PID=() IDENTITY=() POD=() PORTS=() WAITING=()
+# The state of each slot (a forward: api, consumer, grafana, broker-N), field by field, in
+# variables named S_<field>_<slot>: get FIELD SLOT prints it, put FIELD SLOT VALUE sets it.
+SLOTS=""
+slot_var() {
+  local slot="$2"
+  printf 'S_%s_%s' "$1" "${slot//[^A-Za-z0-9]/_}"
+}
+get() {
+  local var
+  var=$(slot_var "$1" "$2")
+  eval "printf '%s' \"\${$var:-}\""
+}
+put() {
+  local var
+  var=$(slot_var "$1" "$2")
+  eval "$var=\$3"
+  [[ " $SLOTS " == *" $2 "* ]] || SLOTS="$SLOTS $2"
+}
 
 stop_slot() {
-  local slot="$1" pid="${PID[$1]:-}"
+  local slot="$1" pid
+  pid=$(get PID "$slot")
   if [[ -n "$pid" ]]; then
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   fi
-  PID[$slot]=""
+  put PID "$slot" ""
 }
 
 cleanup() {
   trap - EXIT INT TERM
-  for slot in "${!PID[@]}"; do stop_slot "$slot"; done
+  for slot in $SLOTS; do stop_slot "$slot"; done
   say "stopped"
   exit 0
 }
@@ -75,8 +101,8 @@ pod_identity() {
   fi
   [[ -z "$deletion" && "$phase" == Running && -n "$containers" ]] || ready=false
   local entry
-  IFS=';' read -ra entries <<<"$containers"
-  for entry in "${entries[@]}"; do
+  # "restarts,ready;" per container; neither part has spaces or glob characters.
+  for entry in ${containers//;/ }; do
     [[ -n "$entry" ]] || continue
     restarts=$((restarts + ${entry%%,*}))
     [[ "${entry##*,}" == true ]] || ready=false
@@ -107,38 +133,46 @@ service_pod() {
 supervise() {
   local slot="$1" ns="$2" pod="$3" address="$4" description="$5"
   shift 5
-  local identity="" pid="${PID[$slot]:-}"
+  local identity="" pid old_identity old_pod old_ports
+  pid=$(get PID "$slot")
+  old_identity=$(get IDENTITY "$slot")
+  old_pod=$(get POD "$slot")
+  old_ports=$(get PORTS "$slot")
   [[ -n "$pod" ]] && identity=$(pod_identity "$ns" "$pod")
   local running=false
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && running=true
-  if [[ "$running" == true && "$identity" == "${IDENTITY[$slot]:-}" && "$pod" == "${POD[$slot]:-}" && "$*" == "${PORTS[$slot]:-}" ]]; then
+  if [[ "$running" == true && "$identity" == "$old_identity" && "$pod" == "$old_pod" && "$*" == "$old_ports" ]]; then
     return 0
   fi
   if [[ -n "$pid" ]]; then
-    if [[ "$running" == true && "$*" != "${PORTS[$slot]:-}" ]]; then
-      say "$description: ports changed (${PORTS[$slot]:-} -> $*), restarting"
+    if [[ "$running" == true && "$*" != "$old_ports" ]]; then
+      say "$description: ports changed ($old_ports -> $*), restarting"
     elif [[ "$running" == true ]]; then
-      say "$description: pod/${POD[$slot]} changed (${IDENTITY[$slot]:-?} -> ${identity:-gone}), restarting"
+      say "$description: pod/$old_pod changed (${old_identity:-?} -> ${identity:-gone}), restarting"
     else
-      say "$description: kubectl port-forward to pod/${POD[$slot]} ended, restarting ($(tail -n 1 "$LOG_DIR/$slot.log" 2>/dev/null))"
+      say "$description: kubectl port-forward to pod/$old_pod ended, restarting ($(tail -n 1 "$LOG_DIR/$slot.log" 2>/dev/null))"
     fi
     stop_slot "$slot"
   fi
-  IDENTITY[$slot]="$identity"
-  POD[$slot]="$pod"
-  PORTS[$slot]="$*"
+  put IDENTITY "$slot" "$identity"
+  put POD "$slot" "$pod"
+  put PORTS "$slot" "$*"
   if [[ -z "$pod" || "$identity" != *" true" ]]; then
-    [[ "${WAITING[$slot]:-}" == yes ]] || say "$description: waiting for a ready pod${pod:+ ($pod)}"
-    WAITING[$slot]=yes
+    [[ "$(get WAITING "$slot")" == yes ]] || say "$description: waiting for a ready pod${pod:+ ($pod)}"
+    put WAITING "$slot" yes
     return 0
   fi
-  WAITING[$slot]=no
+  put WAITING "$slot" no
   # kubectl itself, not the kc function: a backgrounded function is a subshell, and killing
   # that would leave kubectl running.
-  kubectl "${CONTEXT_ARGS[@]}" -n "$ns" port-forward --address "$address" "pod/$pod" "$@" \
-    >"$LOG_DIR/$slot.log" 2>&1 &
-  PID[$slot]=$!
-  say "$description: pod/$pod $* on $address (pid ${PID[$slot]})"
+  if [[ -n "$CONTEXT" ]]; then
+    kubectl --context "$CONTEXT" -n "$ns" port-forward --address "$address" "pod/$pod" "$@" \
+      >"$LOG_DIR/$slot.log" 2>&1 &
+  else
+    kubectl -n "$ns" port-forward --address "$address" "pod/$pod" "$@" >"$LOG_DIR/$slot.log" 2>&1 &
+  fi
+  put PID "$slot" "$!"
+  say "$description: pod/$pod $* on $address (pid $!)"
 }
 
 # Every outside listener of the Kafka resource: lines "name port broker@host:port ...".
@@ -149,7 +183,7 @@ kafka_listeners() {
 
 # "local:remote ..." for broker ID from the listener lines on stdin.
 broker_ports() {
-  local id="$1" _name port entry broker host rest mappings=()
+  local id="$1" _name port entry broker host rest mappings=""
   while read -r _name port rest; do
     for entry in $rest; do
       broker="${entry%%@*}"
@@ -157,18 +191,18 @@ broker_ports() {
       host="${host%:*}"
       [[ "$broker" == "$id" ]] || continue
       case "$host" in
-        127.0.0.1 | localhost | host.docker.internal) mappings+=("${entry##*:}:$port") ;;
+        127.0.0.1 | localhost | host.docker.internal) mappings="${mappings:+$mappings }${entry##*:}:$port" ;;
       esac
     done
   done
-  echo "${mappings[*]:-}"
+  echo "$mappings"
 }
 
 service_slot() {
   local slot="$1" ns="$2" service="$3" description="$4"
   shift 4
   local pod
-  pod=$(service_pod "$ns" "$service" "${POD[$slot]:-}")
+  pod=$(service_pod "$ns" "$service" "$(get POD "$slot")")
   supervise "$slot" "$ns" "$pod" 127.0.0.1 "$description" "$@"
 }
 
@@ -189,13 +223,14 @@ while true; do
     -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null)
   for pod in $brokers; do
     id="${pod##*-}"
-    read -ra ports <<<"$(broker_ports "$id" <<<"$listeners")"
-    if [[ ${#ports[@]} -eq 0 ]]; then
-      [[ "${WAITING[broker-$id]:-}" == none ]] || say "Kafka broker $id: no outside listener advertises it"
-      WAITING[broker-$id]=none
+    ports=$(broker_ports "$id" <<<"$listeners")
+    if [[ -z "$ports" ]]; then
+      [[ "$(get WAITING "broker-$id")" == none ]] || say "Kafka broker $id: no outside listener advertises it"
+      put WAITING "broker-$id" none
       continue
     fi
-    supervise "broker-$id" "$NAMESPACE" "$pod" "$KAFKA_ADDRESS" "Kafka broker $id" "${ports[@]}"
+    # shellcheck disable=SC2086 # "local:remote" words, meant to split
+    supervise "broker-$id" "$NAMESPACE" "$pod" "$KAFKA_ADDRESS" "Kafka broker $id" $ports
   done
   if [[ -z "$announced" && -n "$brokers" ]]; then
     say "Kafka bootstrap for host tools: 127.0.0.1:19092; for Docker containers: host.docker.internal:19192. Ctrl-C stops the forwards."

@@ -146,10 +146,11 @@ install_compose_spec() {
 main() {
   local started tools
   started=$(date +%s)
-  tools=("$@")
-  [[ ${#tools[@]} -gt 0 ]] || tools=(helm kube-score python promtool schemathesis compose-spec)
-  log "installing into $BIN: ${tools[*]}"
-  for tool in "${tools[@]}"; do
+  # A list, not an array: bash 3.2 (macOS, `make tools`) fails on an empty array under set -u.
+  tools="$*"
+  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec"
+  log "installing into $BIN: $tools"
+  for tool in $tools; do
     case "$tool" in
       helm) timed helm install_helm ;;
       kube-score) timed kube-score install_kube_score ;;
