@@ -87,6 +87,7 @@ describe.each(variants)('$file', ({ file, nodes }) => {
     for (const [name, host, base] of [
       ['host', '127.0.0.1', 19092],
       ['docker', 'host.docker.internal', 19192],
+      ['dockerscram', 'host.docker.internal', 19292],
     ] as const) {
       const brokers = byName.get(name)?.configuration?.brokers ?? [];
       expect(brokers.map((broker) => broker.broker)).toEqual(
@@ -100,6 +101,18 @@ describe.each(variants)('$file', ({ file, nodes }) => {
         });
       }
     }
+  });
+
+  test('the SCRAM listener for Conduktor is declared here, so `make up` keeps it', () => {
+    // skaffold's client-side apply replaces the whole listener list of the live Kafka with
+    // this file's: a listener patched in by hand (as conduktor/scram/enable.sh once did) goes.
+    const scram = spec.kafka.listeners.find((listener) => listener.name === 'dockerscram');
+    expect(scram).toMatchObject({
+      port: 9097,
+      type: 'internal',
+      tls: false,
+      authentication: { type: 'scram-sha-512' },
+    });
   });
 
   test('metrics: JMX exporter rules from the ConfigMap, Kafka Exporter and entity operator on', () => {
@@ -169,10 +182,101 @@ test('the kind cluster runs the pinned Kubernetes version from an image pinned b
   }
 });
 
-test('the Strimzi PodMonitors fit their shape and select the Strimzi metrics ports', () => {
+interface PodMonitorSpec {
+  selector: {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+  };
+  namespaceSelector: { matchNames: string[] };
+  podMetricsEndpoints: Array<{ port: string; path?: string }>;
+}
+
+function selects(selector: PodMonitorSpec['selector'], labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e) =>
+    e.operator === 'In' ? (e.values ?? []).includes(labels[e.key] ?? '\0') : false,
+  );
+  return byLabels && byExpressions;
+}
+
+/** The ports of a pod that some PodMonitor scrapes. */
+function scrapedPorts(monitors: K8sObject[], namespace: string, labels: Record<string, string>) {
+  return monitors
+    .map((monitor) => monitor.spec as unknown as PodMonitorSpec)
+    .filter(
+      (m) => m.namespaceSelector.matchNames.includes(namespace) && selects(m.selector, labels),
+    )
+    .flatMap((m) => m.podMetricsEndpoints.map((endpoint) => endpoint.port))
+    .sort();
+}
+
+test('the Strimzi PodMonitors fit their shape and scrape each operand on its metrics ports', () => {
   const monitors = load('k8s/monitoring/strimzi-podmonitors.yaml');
-  expect(monitors.length).toBe(2);
   expect(validateObjects(monitors)).toEqual([]);
+  const strimzi = { 'strimzi.io/cluster': 'event-kafka', 'strimzi.io/kind': 'Kafka' };
+  // The labels Strimzi 1.2 gives its pods, and their metrics ports (the Entity Operator's
+  // Topic and User Operators serve /metrics on their health ports since Strimzi 1.1).
+  expect(
+    scrapedPorts(monitors, 'event-pipeline', {
+      ...strimzi,
+      'strimzi.io/name': 'event-kafka-kafka',
+      'app.kubernetes.io/name': 'kafka',
+    }),
+  ).toContain('tcp-prometheus');
+  expect(
+    scrapedPorts(monitors, 'event-pipeline', {
+      ...strimzi,
+      'strimzi.io/name': 'event-kafka-kafka-exporter',
+      'app.kubernetes.io/name': 'kafka-exporter',
+    }),
+  ).toContain('tcp-prometheus');
+  expect(
+    scrapedPorts(monitors, 'event-pipeline', {
+      ...strimzi,
+      'strimzi.io/name': 'event-kafka-entity-operator',
+      'app.kubernetes.io/name': 'entity-operator',
+    }),
+  ).toEqual(expect.arrayContaining(['healthcheck-to', 'healthcheck-uo']));
+  expect(scrapedPorts(monitors, 'strimzi', { 'strimzi.io/kind': 'cluster-operator' })).toEqual([
+    'http',
+  ]);
+});
+
+test("skaffold's run-id label is kept out of the operands' pods (no restart on every make up)", () => {
+  const values = parse(readFileSync(join(ROOT, 'k8s', 'strimzi', 'values.yaml'), 'utf8')) as {
+    labelsExclusionPattern?: string;
+  };
+  expect(values.labelsExclusionPattern).toBeDefined();
+  // Strimzi matches the whole label name (Java's Matcher.matches()).
+  const excluded = new RegExp(`^(?:${values.labelsExclusionPattern})$`);
+  for (const label of [
+    'skaffold.dev/run-id',
+    'app.kubernetes.io/managed-by',
+    'app.kubernetes.io/name',
+    'kustomize.toolkit.fluxcd.io/name',
+  ])
+    expect({ label, excluded: excluded.test(label) }).toEqual({ label, excluded: true });
+  for (const label of ['app.kubernetes.io/part-of', 'strimzi.io/cluster', 'team'])
+    expect({ label, excluded: excluded.test(label) }).toEqual({ label, excluded: false });
+});
+
+test('a comment that says where a version is pinned names files that pin it', () => {
+  for (const file of ['k8s/strimzi/values.yaml', 'k8s/monitoring/values.yaml']) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const chart = /oci:\/\/[^\s,)]+/.exec(text)?.[0];
+    expect({ file, chart }).toEqual({ file, chart: expect.any(String) });
+    const named = /pinned in ([^)]+)\)/.exec(text.replace(/\n#\s*/g, ' '))?.[1] ?? '';
+    const pinners = [...named.matchAll(/[A-Za-z0-9_./-]+\.(?:yaml|mk)|Makefile/g)].map((m) => m[0]);
+    expect({ file, pinners: pinners.length > 0 }).toEqual({ file, pinners: true });
+    for (const pinner of pinners) {
+      const pinned = readFileSync(join(ROOT, pinner), 'utf8');
+      expect({ file, pinner, names: pinned.includes(chart!) }).toEqual({
+        file,
+        pinner,
+        names: true,
+      });
+    }
+  }
 });
 
 test('the operator and monitoring values files parse as YAML maps', () => {
