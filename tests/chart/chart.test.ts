@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   consumerSpec,
   loadConsumerConfig,
@@ -18,7 +19,7 @@ import {
   renderText,
   valueSets,
 } from './support/render';
-import { CHART, run, runOk } from './support/tools';
+import { CHART, ROOT, run, runOk } from './support/tools';
 import { validateObjects } from './support/validate';
 
 interface Probe {
@@ -452,6 +453,98 @@ describe('chart behaviour', () => {
         name: 'KAFKA_SASL_PASSWORD',
         valueFrom: { secretKeyRef: { name: user!.metadata.name, key: 'password' } },
       });
+    }
+  });
+
+  test("a topic's own config wins over the typed retentionMs and minInsyncReplicas", () => {
+    const objects = render({
+      set: {
+        'kafka.topics.events.config.retention\\.ms': '1000',
+        'kafka.topics.events.config.min\\.insync\\.replicas': '1',
+        'kafka.topics.events.config.cleanup\\.policy': 'compact',
+      },
+    });
+    const configs = Object.fromEntries(
+      byKind(objects, 'KafkaTopic').map((topic) => {
+        const spec = topic.spec as { topicName: string; config: Record<string, unknown> };
+        return [spec.topicName, spec.config];
+      }),
+    );
+    expect(configs.events).toEqual({
+      'retention.ms': 1000,
+      'min.insync.replicas': 1,
+      'cleanup.policy': 'compact',
+    });
+    // The other topic keeps its typed values: nothing leaked from one topic's config.
+    expect(configs['events-dlq']).toEqual({
+      'retention.ms': 1209600000,
+      'min.insync.replicas': 2,
+    });
+  });
+
+  test("helm accepts a producer shutdown deadline exactly when the producer's own config does", () => {
+    const disagreements: string[] = [];
+    for (const produce of [undefined, '4000', '10000', '30000']) {
+      for (const seconds of [1, 4, 5, 9, 10, 11, 20, 30, 31]) {
+        const set: Record<string, string> = { 'producer.shutdown.timeoutSeconds': String(seconds) };
+        if (produce !== undefined) set['producer.env.PRODUCE_TIMEOUT_MS'] = produce;
+        const args = ['template', 'x', CHART];
+        for (const [key, value] of Object.entries(set)) args.push('--set', `${key}=${value}`);
+        const helm = run('helm', args);
+        let started = true;
+        try {
+          loadProducerConfig({
+            SHUTDOWN_TIMEOUT_MS: String(seconds * 1000),
+            ...(produce === undefined ? {} : { PRODUCE_TIMEOUT_MS: produce }),
+          });
+        } catch {
+          started = false;
+        }
+        if ((helm.status === 0) !== started)
+          disagreements.push(
+            `timeoutSeconds=${seconds} PRODUCE_TIMEOUT_MS=${produce ?? '(default)'}: helm ${
+              helm.status === 0 ? 'accepts' : 'refuses'
+            }, the producer ${started ? 'starts' : 'refuses to start'}`,
+          );
+        if (helm.status !== 0) expect(helm.stderr).toMatch(/timeoutSeconds|PRODUCE_TIMEOUT_MS/);
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
+  test('an example values file with ACLs is only one whose Kafka cluster (k8s/kafka) has an authorizer', () => {
+    const kafka = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'kafka', 'kafka.yaml'), 'utf8'))
+      .map((doc) => doc.toJS() as K8sObject)
+      .find((object) => object.kind === 'Kafka')!;
+    const authorization = (kafka.spec as { kafka: { authorization?: unknown } }).kafka
+      .authorization;
+    for (const { name, valuesFiles } of valueSets()) {
+      for (const user of byKind(render({ valuesFiles }), 'KafkaUser')) {
+        const acls = (user.spec as { authorization?: unknown }).authorization !== undefined;
+        expect({ name, acls, authorizer: acls && authorization !== undefined }).toEqual({
+          name,
+          acls,
+          authorizer: acls,
+        });
+      }
+    }
+  });
+
+  test('the chart README says how to create every Secret an example values file needs', () => {
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    for (const file of ciValuesFiles()) {
+      const values = parse(readFileSync(join(CHART, file), 'utf8')) as {
+        producer?: { apiKeys?: { existingSecret?: string; key?: string } };
+      };
+      const secret = values.producer?.apiKeys;
+      if (!secret?.existingSecret) continue;
+      expect({
+        file,
+        documented: readme.includes(
+          `kubectl -n event-pipeline create secret generic ${secret.existingSecret}`,
+        ),
+      }).toEqual({ file, documented: true });
+      expect(readme).toContain(`--from-literal=${secret.key ?? 'api-keys'}=`);
     }
   });
 
