@@ -19,6 +19,7 @@ MANAGEMENT_PORT: {{ $svc.managementPort | quote }}
 SHUTDOWN_TIMEOUT_MS: {{ mul $svc.shutdown.timeoutSeconds 1000 | quote }}
 TOPICS: {{ $topics.events.name | quote }}
 {{- if eq .component "producer" }}
+{{- include "ep.checkProduceTimeout" $svc }}
 HTTP_PORT: {{ $svc.httpPort | quote }}
 {{- if $svc.apiKeys.existingSecret }}
 API_KEYS_FILE: {{ printf "/etc/event-pipeline/api-keys/%s" $svc.apiKeys.key | quote }}
@@ -30,6 +31,23 @@ DLQ_TOPIC: {{ $topics.deadLetter.name | quote }}
 {{- range $name, $value := $svc.env }}
 {{ $name }}: {{ toString $value | quote }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The producer refuses to start unless PRODUCE_TIMEOUT_MS < SHUTDOWN_TIMEOUT_MS (requests in
+flight must finish within the shutdown deadline; services/common/config.ts), so a values
+file that breaks the rule fails here instead of crash-looping the pods. 10000 is the
+service's default of PRODUCE_TIMEOUT_MS.
+*/}}
+{{- define "ep.checkProduceTimeout" -}}
+{{- $produce := 10000 -}}
+{{- if hasKey .env "PRODUCE_TIMEOUT_MS" -}}
+{{- $produce = int (toString (index .env "PRODUCE_TIMEOUT_MS")) -}}
+{{- end -}}
+{{- $deadline := mul .shutdown.timeoutSeconds 1000 -}}
+{{- if ge (int64 $produce) (int64 $deadline) -}}
+{{- fail (printf "producer.shutdown.timeoutSeconds (%v) must be above PRODUCE_TIMEOUT_MS (%v ms%s): the producer refuses to start otherwise, since the requests in flight must finish before the shutdown deadline" .shutdown.timeoutSeconds $produce (ternary "" ", the default" (hasKey .env "PRODUCE_TIMEOUT_MS"))) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "ep.configMap" -}}
