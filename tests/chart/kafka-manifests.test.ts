@@ -3,7 +3,9 @@
  * so the Kafka and KafkaNodePool objects are checked against the shapes in
  * support/shapes.ts and against each other, the chart's defaults and versions.env.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { byKind, type K8sObject } from './support/render';
@@ -209,6 +211,36 @@ function scrapedPorts(monitors: K8sObject[], namespace: string, labels: Record<s
     .flatMap((m) => m.podMetricsEndpoints.map((endpoint) => endpoint.port))
     .sort();
 }
+
+test("the node image and its digest are kind's own default for that release", () => {
+  // kind's source (from the Go module proxy, which `go` caches) names the image it was
+  // released with; a digest copied wrong, or a kind bump without a new image, fails here.
+  const cluster = parse(readFileSync(join(ROOT, 'k8s', 'kind', 'cluster.yaml'), 'utf8')) as {
+    nodes: Array<{ image: string }>;
+  };
+  const work = mkdtempSync(join(tmpdir(), 'kind-module-'));
+  try {
+    const download = spawnSync(
+      'go',
+      ['mod', 'download', '-json', `sigs.k8s.io/kind@${pinned('KIND_VERSION')}`],
+      { cwd: work, encoding: 'utf8', timeout: 120_000, env: { ...process.env, GOFLAGS: '' } },
+    );
+    if (download.error) throw new Error(`go is needed for this check: ${download.error.message}`);
+    const dir = (JSON.parse(download.stdout) as { Dir?: string; Error?: string }).Dir;
+    expect({ error: download.stderr.trim(), dir: typeof dir }).toEqual({
+      error: expect.any(String),
+      dir: 'string',
+    });
+    const source = readFileSync(
+      join(dir!, 'pkg', 'apis', 'config', 'defaults', 'image.go'),
+      'utf8',
+    );
+    const image = /const Image = "([^"]+)"/.exec(source)?.[1];
+    for (const node of cluster.nodes) expect(node.image).toBe(image);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
 
 test('the Strimzi PodMonitors fit their shape and scrape each operand on its metrics ports', () => {
   const monitors = load('k8s/monitoring/strimzi-podmonitors.yaml');
