@@ -11,8 +11,8 @@
 #
 # Stages: deps (production dependencies from the lockfile) and build (all dependencies,
 # `npm run build` = tsc) feed runtime, which holds only node_modules (production),
-# dist/services and package.json. The tests in tests/chart/image-files.test.ts assemble
-# this file set the way these instructions do and start each service from it.
+# dist/services and package.json. tests/containers builds both targets from this file and
+# runs them as the chart does (tests/chart/image.test.ts reads it statically).
 
 ARG NODE_VERSION=24.17.0
 ARG DEBIAN_RELEASE=trixie
@@ -52,7 +52,8 @@ USER 10001:10001
 ENTRYPOINT ["node", "--enable-source-maps"]
 
 FROM runtime AS consumer
-EXPOSE 8081
+# Its default management port (the chart sets MANAGEMENT_PORT=8081 in the pod).
+EXPOSE 8082
 CMD ["dist/services/consumer/main.js"]
 
 # Last, so that a plain `docker build .` gives the producer.

@@ -347,6 +347,10 @@ export interface LedgerHandlerOptions {
   /** Where the module file goes (default reports/ledger-handlers). */
   dir?: string;
   name?: string;
+  /** The file's name in `dir` (default `<name>-<pid>.js`). */
+  fileName?: string;
+  /** The built-in handler it calls, as the consumer will see it (default: this checkout's dist/). */
+  defaultHandler?: string;
 }
 
 /**
@@ -359,8 +363,9 @@ export function writeLedgerHandler(options: LedgerHandlerOptions = {}): string {
   const root = repoRoot();
   const dir = options.dir ?? join(root, 'reports', 'ledger-handlers');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${options.name ?? 'ledger'}-${process.pid}.js`);
-  const defaultHandler = join(root, 'dist', 'services', 'consumer', 'handler.js');
+  const file = join(dir, options.fileName ?? `${options.name ?? 'ledger'}-${process.pid}.js`);
+  const defaultHandler =
+    options.defaultHandler ?? join(root, 'dist', 'services', 'consumer', 'handler.js');
   writeFileSync(
     file,
     `'use strict';
