@@ -4,7 +4,7 @@
 # version and that still runs is not touched, so a warm run takes about a second.
 #
 #   bash scripts/tools/install.sh            # all tools
-#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis
+#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis compose-spec strimzi-crds
 #
 # Sources, all through their ordinary clients:
 #   helm, kube-score   go install from the Go module proxy (needs Go >= 1.24)
@@ -13,7 +13,13 @@
 #   schemathesis       pip, into a virtualenv of its own (its dependencies stay apart from the above)
 #   promtool           Debian's `prometheus` package, downloaded with apt-get and unpacked
 #                      (only the promtool binary is kept; nothing is installed system-wide)
+#   strimzi-crds       not a tool: Strimzi's own CRDs, written by Strimzi's CRD generator
+#                      (io.strimzi:crd-generator) from its API model classes (io.strimzi:api), both
+#                      fetched with Maven, as Strimzi's build makes them; needs Java 21 or newer.
+#                      Kept outside the clone, in $EVENT_PIPELINE_CACHE/strimzi-crds-<version>
+#                      (default ~/.cache/event-pipeline), for the chart tests' validation.
 # TOOLS_DIR overrides the location (default: <repo>/.cache/tools).
+# Runs on bash 3.2 (macOS) too.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -143,12 +149,58 @@ install_compose_spec() {
   stamp compose-spec "$COMPOSE_GO_VERSION"
 }
 
+# A java of version 21 or newer (Strimzi's CRD generator is built for 21): STRIMZI_JAVA,
+# JAVA_HOME's, the one on PATH, or one of the JDKs installed beside it.
+java_21() {
+  local candidate version
+  for candidate in "${STRIMZI_JAVA:-}" "${JAVA_HOME:+$JAVA_HOME/bin/java}" "$(command -v java || true)" \
+    /usr/lib/jvm/*/bin/java /Library/Java/JavaVirtualMachines/*/Contents/Home/bin/java; do
+    [[ -n "$candidate" && -x "$candidate" ]] || continue
+    version=$("$candidate" -version 2>&1 | awk -F'"' '/version/ { print $2; exit }')
+    if [[ "${version%%.*}" =~ ^[0-9]+$ ]] && ((${version%%.*} >= 21)); then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+install_strimzi_crds() {
+  local cache="${EVENT_PIPELINE_CACHE:-$HOME/.cache/event-pipeline}" out partial java
+  out="$cache/strimzi-crds-$STRIMZI_VERSION"
+  if [[ "$(cat "$out/.complete" 2>/dev/null)" == "$STRIMZI_VERSION" ]]; then
+    log "Strimzi $STRIMZI_VERSION CRDs: cached in $out"
+    return
+  fi
+  need mvn strimzi-crds "install Maven (and Java 21 or newer)"
+  java=$(java_21) || die "Strimzi's CRD generator needs Java 21 or newer: set STRIMZI_JAVA to its java"
+  partial="$out.partial-$$"
+  rm -rf "$partial" && mkdir -p "$partial/crds"
+  log "Strimzi $STRIMZI_VERSION CRDs: io.strimzi:api and io.strimzi:crd-generator with Maven, then the generator ($java)"
+  mvn -q -B "-Dmaven.repo.local=$cache/m2" -f "$ROOT/scripts/tools/strimzi-crds/pom.xml" \
+    "-Dstrimzi.version=$STRIMZI_VERSION" dependency:copy-dependencies \
+    "-DoutputDirectory=$partial/libs" -DincludeScope=runtime
+  # The arguments of Strimzi's own build (api/pom.xml), for the kinds this repo writes.
+  "$java" -cp "$partial/libs/*" io.strimzi.crdgenerator.CrdGenerator \
+    --label app:strimzi --label strimzi.io/crd-install:true --target-kube 1.16+ \
+    --crd-api-version v1 --api-versions v1 --storage-version v1 --yaml \
+    "io.strimzi.api.kafka.model.kafka.Kafka=$partial/crds/040-Crd-kafka.yaml" \
+    "io.strimzi.api.kafka.model.topic.KafkaTopic=$partial/crds/043-Crd-kafkatopic.yaml" \
+    "io.strimzi.api.kafka.model.user.KafkaUser=$partial/crds/044-Crd-kafkauser.yaml" \
+    "io.strimzi.api.kafka.model.nodepool.KafkaNodePool=$partial/crds/045-Crd-kafkanodepool.yaml" \
+    >"$partial/generator.log" 2>&1 || die "the CRD generator failed: $(tail -n 5 "$partial/generator.log")"
+  rm -rf "$partial/libs" "$out"
+  printf '%s' "$STRIMZI_VERSION" >"$partial/.complete"
+  mv "$partial" "$out"
+  log "Strimzi $STRIMZI_VERSION CRDs: $(ls "$out/crds" | tr '\n' ' ')in $out/crds"
+}
+
 main() {
   local started tools
   started=$(date +%s)
   # A list, not an array: bash 3.2 (macOS, `make tools`) fails on an empty array under set -u.
   tools="$*"
-  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec"
+  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec strimzi-crds"
   log "installing into $BIN: $tools"
   for tool in $tools; do
     case "$tool" in
@@ -158,7 +210,8 @@ main() {
       promtool) timed promtool install_promtool ;;
       schemathesis) timed schemathesis install_schemathesis ;;
       compose-spec) timed compose-spec install_compose_spec ;;
-      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec)" ;;
+      strimzi-crds) timed strimzi-crds install_strimzi_crds ;;
+      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec strimzi-crds)" ;;
     esac
   done
   log "versions:"

@@ -28,7 +28,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { planExtraListeners, withExtraListeners } from '../../scripts/kafka/config';
 import { freePorts, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { byKind, render, type K8sObject } from './support/render';
-import { shapeProblems, type Listener } from './support/shapes';
+import type { Listener } from './support/shapes';
+import { strimziProblems } from './support/strimzi-crds';
 import { CHART, ROOT, TOOLS_BIN } from './support/tools';
 import { Forwarder } from '../support/forwarder';
 
@@ -390,7 +391,7 @@ describe('the cluster Console opens onto is the one of k8s/kafka and the chart',
     for (const variant of kafkaVariants)
       expect(variant.kafka.metadata.name).toBe(values.kafka.clusterName);
     expect(kafkaUser.metadata.labels?.['strimzi.io/cluster']).toBe(values.kafka.clusterName);
-    expect(shapeProblems(kafkaUser)).toEqual([]);
+    expect(strimziProblems(kafkaUser)).toEqual([]);
   });
 
   test('SCRAM: both clusters declare the dockerscram listener, and the bootstrap is what it advertises', () => {

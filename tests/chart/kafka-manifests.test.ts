@@ -1,7 +1,7 @@
 /**
- * k8s/: the kind cluster config and the Strimzi objects. No Strimzi schema is in the repo,
- * so the Kafka and KafkaNodePool objects are checked against the shapes in
- * support/shapes.ts and against each other, the chart's defaults and versions.env.
+ * k8s/: the kind cluster config, the Strimzi objects and the monitoring setup. The Kafka and
+ * KafkaNodePool objects are checked against Strimzi's own CRDs (support/strimzi-crds.ts) and
+ * against each other, the chart's defaults and versions.env.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

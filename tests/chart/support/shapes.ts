@@ -1,9 +1,10 @@
 /**
- * Structural checks of the custom resources this repo writes (Strimzi kafka.strimzi.io/v1,
- * Prometheus Operator monitoring.coreos.com/v1). No API schema of these is in the repo, so
- * these shapes, written from the CRDs' documentation, cover the fields we use: every level
- * rejects unknown keys (a misspelled field fails), required fields and enums are checked.
- * A field we start using must be added here first, on purpose.
+ * Structural checks of the Prometheus Operator objects this repo writes
+ * (monitoring.coreos.com/v1). No API schema of these is in the repo, so these shapes, written
+ * from the CRDs' documentation, cover the fields we use: every level rejects unknown keys (a
+ * misspelled field fails), required fields and enums are checked. A field we start using must
+ * be added here first, on purpose. Strimzi's objects are checked against Strimzi's own CRDs
+ * (strimzi-crds.ts).
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 
@@ -22,22 +23,7 @@ export interface Listener {
 }
 
 const str = { type: 'string', minLength: 1 };
-const int = { type: 'integer' };
 const strMap = { type: 'object', additionalProperties: { type: 'string' } };
-const scalarMap = {
-  type: 'object',
-  additionalProperties: { type: ['string', 'number', 'boolean'] },
-};
-const quantities = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { cpu: { type: ['string', 'number'] }, memory: str },
-};
-const resources = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { requests: quantities, limits: quantities },
-};
 
 function obj(properties: Record<string, Schema>, required: string[] = []): Schema {
   return { type: 'object', additionalProperties: false, properties, required };
@@ -54,185 +40,7 @@ const metadata = (labels: Schema = strMap): Schema =>
     ['name'],
   );
 
-const clusterLabel = {
-  type: 'object',
-  required: ['strimzi.io/cluster'],
-  properties: { 'strimzi.io/cluster': str },
-  additionalProperties: { type: 'string' },
-};
-
-const listener = obj(
-  {
-    name: { type: 'string', pattern: '^[a-z0-9]{1,11}$' },
-    port: { type: 'integer', minimum: 9092, not: { enum: [9404, 9999] } },
-    type: {
-      enum: ['internal', 'route', 'tlsroute', 'loadbalancer', 'nodeport', 'ingress', 'cluster-ip'],
-    },
-    tls: { type: 'boolean' },
-    authentication: obj({ type: { enum: ['tls', 'scram-sha-512', 'custom'] } }, ['type']),
-    configuration: obj({
-      brokers: {
-        type: 'array',
-        items: obj({ broker: int, advertisedHost: str, advertisedPort: int }, ['broker']),
-      },
-    }),
-  },
-  ['name', 'port', 'type', 'tls'],
-);
-
 export const shapes: Record<string, Schema> = {
-  'kafka.strimzi.io/v1/Kafka': obj(
-    {
-      apiVersion: { const: 'kafka.strimzi.io/v1' },
-      kind: { const: 'Kafka' },
-      metadata: metadata(),
-      spec: obj(
-        {
-          kafka: obj(
-            {
-              version: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' },
-              listeners: { type: 'array', minItems: 1, items: listener },
-              config: scalarMap,
-              authorization: obj(
-                { type: { enum: ['simple', 'custom'] }, superUsers: { type: 'array', items: str } },
-                ['type'],
-              ),
-              metricsConfig: obj(
-                {
-                  type: { enum: ['jmxPrometheusExporter', 'strimziMetricsReporter'] },
-                  valueFrom: obj(
-                    { configMapKeyRef: obj({ name: str, key: str }, ['name', 'key']) },
-                    ['configMapKeyRef'],
-                  ),
-                },
-                ['type'],
-              ),
-            },
-            ['listeners'],
-          ),
-          entityOperator: obj({
-            topicOperator: obj({ resources }),
-            userOperator: obj({ resources }),
-          }),
-          kafkaExporter: obj({ topicRegex: str, groupRegex: str, resources }),
-        },
-        ['kafka'],
-      ),
-    },
-    ['apiVersion', 'kind', 'metadata', 'spec'],
-  ),
-  'kafka.strimzi.io/v1/KafkaNodePool': obj(
-    {
-      apiVersion: { const: 'kafka.strimzi.io/v1' },
-      kind: { const: 'KafkaNodePool' },
-      metadata: metadata(clusterLabel),
-      spec: obj(
-        {
-          replicas: { type: 'integer', minimum: 1 },
-          roles: {
-            type: 'array',
-            minItems: 1,
-            uniqueItems: true,
-            items: { enum: ['controller', 'broker'] },
-          },
-          storage: obj(
-            {
-              type: { enum: ['ephemeral', 'persistent-claim', 'jbod'] },
-              volumes: {
-                type: 'array',
-                items: obj(
-                  {
-                    id: int,
-                    type: { enum: ['ephemeral', 'persistent-claim'] },
-                    size: { type: 'string', pattern: '^[0-9]+(Mi|Gi|Ti)$' },
-                    deleteClaim: { type: 'boolean' },
-                    kraftMetadata: { const: 'shared' },
-                  },
-                  ['id', 'type'],
-                ),
-              },
-            },
-            ['type'],
-          ),
-          resources,
-          jvmOptions: obj({ '-Xms': str, '-Xmx': str }),
-        },
-        ['replicas', 'roles', 'storage'],
-      ),
-    },
-    ['apiVersion', 'kind', 'metadata', 'spec'],
-  ),
-  'kafka.strimzi.io/v1/KafkaTopic': obj(
-    {
-      apiVersion: { const: 'kafka.strimzi.io/v1' },
-      kind: { const: 'KafkaTopic' },
-      metadata: metadata(clusterLabel),
-      spec: obj(
-        {
-          topicName: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,249}$' },
-          partitions: { type: 'integer', minimum: 1 },
-          replicas: { type: 'integer', minimum: 1, maximum: 32767 },
-          config: scalarMap,
-        },
-        ['partitions', 'replicas'],
-      ),
-    },
-    ['apiVersion', 'kind', 'metadata', 'spec'],
-  ),
-  'kafka.strimzi.io/v1/KafkaUser': obj(
-    {
-      apiVersion: { const: 'kafka.strimzi.io/v1' },
-      kind: { const: 'KafkaUser' },
-      metadata: metadata(clusterLabel),
-      spec: obj({
-        authentication: obj({ type: { enum: ['tls', 'tls-external', 'scram-sha-512'] } }, ['type']),
-        authorization: obj(
-          {
-            type: { const: 'simple' },
-            acls: {
-              type: 'array',
-              items: obj(
-                {
-                  resource: obj(
-                    {
-                      type: { enum: ['topic', 'group', 'cluster', 'transactionalId'] },
-                      name: str,
-                      patternType: { enum: ['literal', 'prefix'] },
-                    },
-                    ['type'],
-                  ),
-                  operations: {
-                    type: 'array',
-                    minItems: 1,
-                    items: {
-                      enum: [
-                        'Read',
-                        'Write',
-                        'Create',
-                        'Delete',
-                        'Alter',
-                        'Describe',
-                        'ClusterAction',
-                        'AlterConfigs',
-                        'DescribeConfigs',
-                        'IdempotentWrite',
-                        'All',
-                      ],
-                    },
-                  },
-                  host: str,
-                  type: { enum: ['allow', 'deny'] },
-                },
-                ['resource', 'operations'],
-              ),
-            },
-          },
-          ['type', 'acls'],
-        ),
-      }),
-    },
-    ['apiVersion', 'kind', 'metadata', 'spec'],
-  ),
   'monitoring.coreos.com/v1/ServiceMonitor': obj(
     {
       apiVersion: { const: 'monitoring.coreos.com/v1' },

@@ -1,8 +1,9 @@
 /**
  * Validation of rendered objects: built-in kinds against the JSON schemas of the Kubernetes
  * API of the version kind runs (the kubernetes-validate package ships them; strict, so an
- * unknown field fails), custom resources against the shapes in shapes.ts. An object that
- * neither covers fails.
+ * unknown field fails), Strimzi's against Strimzi's own CRDs (strimzi-crds.ts, unknown fields
+ * rejected), the Prometheus Operator's against the shapes in shapes.ts. An object that none
+ * covers fails.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +11,18 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { K8sObject } from './render';
 import { hasShape, shapeProblems } from './shapes';
+import { isStrimzi, strimziProblems } from './strimzi-crds';
 import { pinned, run } from './tools';
 
 export function validateObjects(objects: readonly K8sObject[]): string[] {
-  const custom = objects.filter((object) => hasShape(object.apiVersion, object.kind));
-  const builtIn = objects.filter((object) => !hasShape(object.apiVersion, object.kind));
-  const problems = custom.flatMap((object) => shapeProblems(object));
+  const custom = (object: K8sObject) =>
+    isStrimzi(object.apiVersion) || hasShape(object.apiVersion, object.kind);
+  const builtIn = objects.filter((object) => !custom(object));
+  const problems = objects
+    .filter(custom)
+    .flatMap((object) =>
+      isStrimzi(object.apiVersion) ? strimziProblems(object) : shapeProblems(object),
+    );
   if (builtIn.length === 0) return problems;
   const dir = mkdtempSync(join(tmpdir(), 'k8s-validate-'));
   try {
