@@ -61,7 +61,7 @@ up: cluster ## cluster + Strimzi + Kafka + services (KAFKA=light, MONITORING=1),
 dev: cluster ## skaffold dev of the services only (after make up): rebuild and redeploy on change
 	$(SKAFFOLD) dev --module event-pipeline --cleanup=false --port-forward
 
-forward: ## port-forward the API (8080), Kafka for tools (19092+N, 19192+N) and Grafana (3000)
+forward: ## port-forward the API (8080), Kafka for tools (19092+N, 19192+N, SCRAM 19292+N) and Grafana (3000)
 	KUBE_CONTEXT=$(KUBE_CONTEXT) NAMESPACE=$(NAMESPACE) bash scripts/kind/forward.sh
 
 down: ## delete the kind cluster (and everything in it)
