@@ -5,7 +5,7 @@
  * check: no bash 3.2 can be built here), and their behaviour against fake tools.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { bash32Findings, makefileRecipes } from './support/bash32';
 import { fakeKube, fakeTool, type FakeKube } from './support/fake-kube';
@@ -92,6 +92,9 @@ describe('every shell script and Makefile recipe runs on bash 3.2', () => {
   });
 });
 
+const which = (name: string) =>
+  execFileSync('bash', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+
 describe('make prerequisites (scripts/kind/prerequisites.sh)', () => {
   let kube: FakeKube;
   const good = {
@@ -107,10 +110,13 @@ describe('make prerequisites (scripts/kind/prerequisites.sh)', () => {
   function check(tools: Record<string, string | undefined>) {
     for (const [name, output] of Object.entries(tools))
       if (output !== undefined) fakeTool(kube, name, output);
-    // Only the fake tools and the basic utilities the script uses.
-    return spawnSync('bash', [join(ROOT, 'scripts', 'kind', 'prerequisites.sh')], {
+    // Only the fake tools and the basic utilities the script uses: a kind or skaffold of
+    // this machine must not stand in for a missing one.
+    for (const utility of ['cat', 'grep', 'head'])
+      symlinkSync(which(utility), join(kube.bin, utility));
+    return spawnSync(which('bash'), [join(ROOT, 'scripts', 'kind', 'prerequisites.sh')], {
       encoding: 'utf8',
-      env: { PATH: `${kube.bin}:/usr/bin:/bin`, PREREQUISITES_SKIP_DOCKER: '1' },
+      env: { PATH: kube.bin, PREREQUISITES_SKIP_DOCKER: '1' },
     });
   }
 
@@ -124,14 +130,26 @@ describe('make prerequisites (scripts/kind/prerequisites.sh)', () => {
   });
 
   test.each([
-    [{ skaffold: 'v2.18.0' }, /skaffold: 2\.18\.0 is older than 2\.19\.0/],
-    [{ skaffold: 'v2.16.1' }, /skaffold: 2\.16\.1 is older than 2\.19\.0/],
-    [{ helm: 'v3.19.0+g1234' }, /helm: 3\.19\.0 is older than 4\.0\.0/],
-    [{ kind: 'kind v0.29.0 go1.24 linux/amd64' }, /kind: 0\.29\.0 is older than 0\.33\.0/],
-    [{ kubectl: 'Client Version: v1.33.2' }, /kubectl: 1\.33\.2 is older than 1\.36\.0/],
-    [{ kubectl: 'Client Version: v1.40.0' }, /kubectl: 1\.40\.0 is 1\.39\.0 or newer/],
-    [{ skaffold: undefined }, /skaffold: missing/],
-  ])('refuses %j', (change, message) => {
+    ['skaffold 2.18', { skaffold: 'v2.18.0' }, /skaffold: 2\.18\.0 is older than 2\.19\.0/],
+    ['skaffold 2.16', { skaffold: 'v2.16.1' }, /skaffold: 2\.16\.1 is older than 2\.19\.0/],
+    ['Helm 3', { helm: 'v3.19.0+g1234' }, /helm: 3\.19\.0 is older than 4\.0\.0/],
+    [
+      'kind 0.29',
+      { kind: 'kind v0.29.0 go1.24 linux/amd64' },
+      /kind: 0\.29\.0 is older than 0\.33\.0/,
+    ],
+    [
+      'kubectl 1.33',
+      { kubectl: 'Client Version: v1.33.2' },
+      /kubectl: 1\.33\.2 is older than 1\.36\.0/,
+    ],
+    [
+      'kubectl 1.40',
+      { kubectl: 'Client Version: v1.40.0' },
+      /kubectl: 1\.40\.0 is 1\.39\.0 or newer/,
+    ],
+    ['no skaffold', { skaffold: undefined }, /skaffold: missing/],
+  ] as const)('refuses %s', (_label, change, message) => {
     const tools: Record<string, string | undefined> = { ...good, ...change };
     const result = check(tools);
     expect(result.status).toBe(1);
