@@ -4,7 +4,7 @@
 # version and that still runs is not touched, so a warm run takes about a second.
 #
 #   bash scripts/tools/install.sh            # all tools
-#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis compose-spec strimzi-crds
+#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis compose-spec strimzi-crds docker-compose
 #
 # Sources, all through their ordinary clients:
 #   helm, kube-score   go install from the Go module proxy (needs Go >= 1.24)
@@ -13,6 +13,7 @@
 #   schemathesis       pip, into a virtualenv of its own (its dependencies stay apart from the above)
 #   promtool           Debian's `prometheus` package, downloaded with apt-get and unpacked
 #                      (only the promtool binary is kept; nothing is installed system-wide)
+#   docker-compose     Compose v2 built from its Go module (for tests/containers/compose.test.ts)
 #   strimzi-crds       not a tool: Strimzi's own CRDs, written by Strimzi's CRD generator
 #                      (io.strimzi:crd-generator) from its API model classes (io.strimzi:api), both
 #                      fetched with Maven, as Strimzi's build makes them; needs Java 21 or newer.
@@ -195,12 +196,56 @@ install_strimzi_crds() {
   log "Strimzi $STRIMZI_VERSION CRDs: $(ls "$out/crds" | tr '\n' ' ')in $out/crds"
 }
 
+# docker-compose: the Compose v2 CLI, for the compose tests and for `docker compose` where the
+# machine has none (Debian's docker.io comes without it; its docker-compose package is the old
+# Python 1.29). Built from the Go module github.com/docker/compose/v2 (the v5 line needs a module
+# the module proxy refuses), which talks to Docker Engine 20.10 (API 1.41). The binary is cached
+# outside the clone, in ~/.cache/event-pipeline/compose-<version> (EVENT_PIPELINE_CACHE moves it):
+# a fresh clone on the same machine reuses it. Linked into $BIN, and as the Docker CLI plugin
+# ~/.docker/cli-plugins/docker-compose unless `docker compose` already works with another Compose
+# (a user's own, which is left alone).
+install_docker_compose() {
+  local cache bin dir tmp plugin
+  cache="${EVENT_PIPELINE_CACHE:-$HOME/.cache/event-pipeline}/compose-$COMPOSE_VERSION"
+  bin="$cache/docker-compose"
+  if [[ -x "$bin" ]] && [[ "$("$bin" version --short 2>/dev/null)" == "${COMPOSE_VERSION#v}" ]]; then
+    log "docker-compose $COMPOSE_VERSION: cached ($bin)"
+  else
+    need go docker-compose "install Go 1.24 or newer"
+    log "docker-compose $COMPOSE_VERSION: go build of github.com/docker/compose/v2@$COMPOSE_VERSION (a few minutes)"
+    tmp=$(mktemp -d)
+    # Built as the main module, with its own go.mod and go.sum (go install would ignore its replace directives).
+    dir=$(cd "$tmp" && go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
+      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [[ -n "$dir" && -d "$dir" ]] || die "go mod download github.com/docker/compose/v2@$COMPOSE_VERSION gave no source folder"
+    cp -R "$dir" "$tmp/src"
+    chmod -R u+w "$tmp/src"
+    mkdir -p "$cache"
+    (cd "$tmp/src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
+      -o "$bin.tmp" ./cmd)
+    mv "$bin.tmp" "$bin"
+    chmod -R u+w "$tmp" && rm -rf "$tmp"
+  fi
+  ln -sf "$bin" "$BIN/docker-compose"
+  plugin="$HOME/.docker/cli-plugins/docker-compose"
+  if [[ -L "$plugin" && "$(readlink "$plugin")" == "$bin" ]]; then
+    return
+  elif [[ -e "$plugin" ]] || docker compose version >/dev/null 2>&1; then
+    log "docker compose: this machine's own Compose is used for \`docker compose\` (left as it is)"
+  else
+    mkdir -p "$(dirname "$plugin")"
+    ln -sf "$bin" "$plugin"
+    log "docker compose: linked $plugin -> $bin"
+  fi
+}
+
 main() {
   local started tools
   started=$(date +%s)
   # A list, not an array: bash 3.2 (macOS, `make tools`) fails on an empty array under set -u.
   tools="$*"
-  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec strimzi-crds"
+  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec strimzi-crds docker-compose"
   log "installing into $BIN: $tools"
   for tool in $tools; do
     case "$tool" in
@@ -211,11 +256,12 @@ main() {
       schemathesis) timed schemathesis install_schemathesis ;;
       compose-spec) timed compose-spec install_compose_spec ;;
       strimzi-crds) timed strimzi-crds install_strimzi_crds ;;
-      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec strimzi-crds)" ;;
+      docker-compose) timed docker-compose install_docker_compose ;;
+      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec strimzi-crds docker-compose)" ;;
     esac
   done
   log "versions:"
-  for tool in helm kube-score hadolint kubernetes-validate promtool schemathesis; do
+  for tool in helm kube-score hadolint kubernetes-validate promtool schemathesis docker-compose; do
     if [[ -x "$BIN/$tool" ]]; then
       case "$tool" in
         helm) log "  helm $("$BIN/helm" version --template '{{.Version}}')" ;;
@@ -224,6 +270,7 @@ main() {
         kubernetes-validate) log "  kubernetes-validate $("$BIN/kubernetes-validate" --version 2>&1 | tail -1)" ;;
         promtool) log "  $("$BIN/promtool" --version 2>&1 | head -1)" ;;
         schemathesis) log "  $("$BIN/schemathesis" --version 2>&1 | head -1)" ;;
+        docker-compose) log "  $("$BIN/docker-compose" version)" ;;
       esac
     fi
   done
