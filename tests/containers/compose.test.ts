@@ -11,7 +11,8 @@
  * image and the Conduktor, Prometheus and Grafana images.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
@@ -32,6 +33,7 @@ import {
 } from '../support/ledger';
 import { ComposeProject, mountedVolumes, stillThere, type ComposeService } from './support/compose';
 import { ledgerMount, probe, type LedgerMount } from './support/containers';
+import { runOk } from '../chart/support/tools';
 import { renderedPods } from './support/pod';
 import { describeDocker } from './support/skip';
 
@@ -266,6 +268,23 @@ describeDocker('compose.yaml, as users run it (docker compose config)', () => {
       expect(rules).toContain(`namespace="${namespace}", job="event-pipeline-${name}"`);
     }
 
+    // What Prometheus would load: the scrape configuration with the chart's rules at the path
+    // compose mounts them, checked by promtool (Prometheus' own checker).
+    const work = mkdtempSync(join(tmpdir(), 'compose-prometheus-'));
+    try {
+      const config = readFileSync(mounts('prometheus')['/etc/prometheus/prometheus.yml']!, 'utf8');
+      expect(config).toContain('/etc/prometheus/rules/*.yaml');
+      writeFileSync(
+        join(work, 'prometheus.yml'),
+        config.replace('/etc/prometheus/rules/*.yaml', join(chartFiles, 'alert-rules.yaml')),
+      );
+      expect(runOk('promtool', ['check', 'config', join(work, 'prometheus.yml')])).toMatch(
+        /SUCCESS: 6 rules found/,
+      );
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+
     // The CI override leaves exactly these four out, and changes only the Kafka image otherwise.
     const ci = project.config(['monitoring']).services;
     expect(Object.keys(ci).sort()).toEqual(
@@ -375,7 +394,8 @@ describeDocker('docker compose up, for real (Kafka stand-in, the service images)
     const killedAt = Date.now();
     await project.runAsync(['kill', 'kafka-2']);
     const kafka2 = project.containers().find((c) => c.service === 'kafka-2')!;
-    expect(dockerOk(['inspect', '--format', '{{.State.ExitCode}}', kafka2.id]).trim()).toBe('137');
+    // `docker wait` returns the exit status once the container has stopped: SIGKILL's 137.
+    expect(dockerOk(['wait', kafka2.id]).trim()).toBe('137');
     // Long enough for the controller to fence the killed broker (broker.session.timeout.ms, 9 s)
     // and move its partitions' leadership; the load goes on meanwhile.
     await sleep(15_000);
