@@ -44,7 +44,7 @@ install_engine() {
   # The package's own service is not wanted (and there may be no init system): this script
   # starts and stops dockerd itself.
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io iptables >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io iptables >/dev/null
 }
 
 start() {

@@ -74,6 +74,7 @@ debian_rootfs() {
   if [ ! -f "$tarball" ]; then
     command -v debootstrap >/dev/null 2>&1 || {
       log "installing debootstrap"
+      apt-get update -q >/dev/null
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
     }
     local dir="$CACHE/rootfs-$DEBIAN_RELEASE.tmp"
