@@ -25,11 +25,9 @@ import {
   jsonLogs,
   ledgerMount,
   probe,
-  removeAll,
   runService,
-  startContainerKafka,
+  useContainerKafka,
   waitReady,
-  type ContainerKafka,
   type LedgerMount,
   type ServiceContainer,
 } from './support/containers';
@@ -44,21 +42,12 @@ interface Scenario {
   ledger: LedgerMount;
 }
 
-let kafka: ContainerKafka;
-
-beforeAll(async () => {
-  kafka = await startContainerKafka();
-});
-
-afterAll(async () => {
-  removeAll();
-  await kafka?.cluster.stop();
-});
+const kafka = useContainerKafka();
 
 async function newScenario(label: string): Promise<Scenario> {
   const topic = uniqueTopic(`ctr-${label}`);
   await withAdmin(
-    kafka.hostBrokers,
+    kafka().hostBrokers,
     (admin) =>
       admin.createTopics({
         waitForLeaders: true,
@@ -79,7 +68,7 @@ async function newScenario(label: string): Promise<Scenario> {
 
 async function consumer(scenario: Scenario, instance: string): Promise<ServiceContainer> {
   const container = await runService('consumer', {
-    kafka,
+    kafka: kafka(),
     label: `${scenario.label}-${instance}`,
     env: {
       ...scenario.env,
@@ -95,7 +84,7 @@ async function consumer(scenario: Scenario, instance: string): Promise<ServiceCo
 
 async function producer(scenario: Scenario): Promise<ServiceContainer> {
   const container = await runService('producer', {
-    kafka,
+    kafka: kafka(),
     label: `${scenario.label}-api`,
     env: { TOPICS: scenario.topic },
   });
@@ -108,7 +97,7 @@ async function settle(
   requests: readonly RequestRecord[],
   windows: { faults?: FaultWindow[]; restarts?: FaultWindow[] },
 ) {
-  const contents = await readTopic(scenario.topic, { brokers: kafka.hostBrokers });
+  const contents = await readTopic(scenario.topic, { brokers: kafka().hostBrokers });
   const processed = await waitForProcessed(
     scenario.ledger.processedFile,
     scenario.topic,
@@ -142,6 +131,18 @@ const lastJoinAfter = (container: ServiceContainer, after: number) =>
     .map((line) => Date.parse(String(line['time'])))
     .find((time) => time > after);
 
+/** Consumers a and b, the API and a running load with 300 messages acknowledged. */
+async function twoConsumersUnderLoad(label: string) {
+  const scenario = await newScenario(label);
+  const a = await consumer(scenario, 'a');
+  const b = await consumer(scenario, 'b');
+  const api = await producer(scenario);
+  const load = new LoadGenerator({ url: api.url, topic: scenario.topic, clients: 4 });
+  load.start();
+  await load.waitForAcks(300, 30_000);
+  return { scenario, a, b, load };
+}
+
 describeDocker('the images, run as the chart runs them', () => {
   test('messages sent to the producer container are processed by the consumer container; /livez, /readyz, /metrics answer from outside', async () => {
     const scenario = await newScenario('pipeline');
@@ -167,7 +168,7 @@ describeDocker('the images, run as the chart runs them', () => {
       expect(response.status).toBe(200);
       results.push(...((await response.json()) as { results: typeof results }).results);
     }
-    const contents = await readTopic(scenario.topic, { brokers: kafka.hostBrokers });
+    const contents = await readTopic(scenario.topic, { brokers: kafka().hostBrokers });
     expect(contents.records).toHaveLength(100);
     const processed = await waitForProcessed(
       scenario.ledger.processedFile,
@@ -240,14 +241,8 @@ describeDocker('the images, run as the chart runs them', () => {
   });
 
   test('docker stop of a consumer under load: exit 0, it leaves the group and the other instance takes over in seconds; nothing acknowledged is lost', async () => {
-    const scenario = await newScenario('consumer-stop');
-    const a = await consumer(scenario, 'a');
-    const b = await consumer(scenario, 'b');
-    const api = await producer(scenario);
-    const load = new LoadGenerator({ url: api.url, topic: scenario.topic, clients: 4 });
+    const { scenario, a, b, load } = await twoConsumersUnderLoad('consumer-stop');
     try {
-      load.start();
-      await load.waitForAcks(300, 30_000);
       const stopAt = Date.now();
       const code = await a.stop();
       const exitedIn = Date.now() - stopAt;
@@ -291,14 +286,8 @@ describeDocker('the images, run as the chart runs them', () => {
   });
 
   test('docker kill of a consumer under load: after the session timeout the other instance has processed everything acknowledged', async () => {
-    const scenario = await newScenario('consumer-kill');
-    const a = await consumer(scenario, 'a');
-    const b = await consumer(scenario, 'b');
-    const api = await producer(scenario);
-    const load = new LoadGenerator({ url: api.url, topic: scenario.topic, clients: 4 });
+    const { scenario, a, b, load } = await twoConsumersUnderLoad('consumer-kill');
     try {
-      load.start();
-      await load.waitForAcks(300, 30_000);
       const killAt = Date.now();
       await a.kill();
       expect(a.inspect().ExitCode).toBe(137);

@@ -17,11 +17,9 @@ import {
 import { uniqueTopic } from '../support/kafka';
 import {
   ledgerMount,
-  removeAll,
   runService,
-  startContainerKafka,
+  useContainerKafka,
   waitReady,
-  type ContainerKafka,
   type ServiceContainer,
 } from './support/containers';
 import { describeDocker } from './support/skip';
@@ -31,16 +29,7 @@ const SAMPLE_EVERY_MS = 5_000;
 
 jest.setTimeout((SOAK_SECONDS + 180) * 1000);
 
-let kafka: ContainerKafka;
-
-beforeAll(async () => {
-  kafka = await startContainerKafka();
-});
-
-afterAll(async () => {
-  removeAll();
-  await kafka?.cluster.stop();
-});
+const kafka = useContainerKafka();
 
 /** Current and peak memory of the container's cgroup, in bytes (cgroup v1 or v2). */
 function memoryOf(container: ServiceContainer): { current: number; peak: number } {
@@ -60,7 +49,7 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 describeDocker('soak under the chart limits', () => {
   test(`${SOAK_SECONDS} s at a steady rate: neither container is OOM-killed or restarted, everything acknowledged is processed, memory reported`, async () => {
     const topic = uniqueTopic('ctr-soak');
-    await withAdmin(kafka.hostBrokers, (admin) =>
+    await withAdmin(kafka().hostBrokers, (admin) =>
       admin.createTopics({
         waitForLeaders: true,
         topics: [
@@ -71,7 +60,7 @@ describeDocker('soak under the chart limits', () => {
     );
     const ledger = ledgerMount('soak');
     const consumer = await runService('consumer', {
-      kafka,
+      kafka: kafka(),
       label: 'soak-consumer',
       env: {
         TOPICS: topic,
@@ -83,7 +72,7 @@ describeDocker('soak under the chart limits', () => {
       mounts: [ledger.mount],
     });
     const producer = await runService('producer', {
-      kafka,
+      kafka: kafka(),
       label: 'soak-api',
       env: { TOPICS: topic },
     });
@@ -114,7 +103,7 @@ describeDocker('soak under the chart limits', () => {
     }
     const seconds = (Date.now() - started) / 1000;
 
-    const contents = await readTopic(topic, { brokers: kafka.hostBrokers });
+    const contents = await readTopic(topic, { brokers: kafka().hostBrokers });
     const processed = await waitForProcessed(ledger.processedFile, topic, contents.records, 90_000);
     const report = computeLedger({ requests: load.records, kafka: contents, processed });
     printLedger('containers soak', report);

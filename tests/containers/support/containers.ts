@@ -5,7 +5,8 @@
  *   const producer = await runService('producer', { kafka, name: 'api' });
  *   producer.url, producer.managementUrl                published on 127.0.0.1
  *   await producer.stop()                               docker stop (SIGTERM, then the grace period)
- *   await removeAll()                                   every container this module started
+ *   removeAll()                                         every container this module started
+ *   const kafka = useContainerKafka()                   the same, as beforeAll/afterAll of a test file
  *
  * Kafka runs on the host (the harness, from the Maven jars) with an extra listener bound to
  * the host's address on Docker's default bridge and advertised as host.docker.internal, which each
@@ -63,6 +64,25 @@ export async function startContainerKafka(nodes: 1 | 3 = 1): Promise<ContainerKa
   const containerBootstrap = cluster.extraBootstrap['DOCKER'];
   if (containerBootstrap === undefined) throw new Error('the DOCKER listener has no bootstrap');
   return { cluster, containerBootstrap, hostBrokers: cluster.bootstrap.split(',') };
+}
+
+/**
+ * One Kafka for a test file: started before its tests, stopped (with every container this
+ * module started) after them. Call at the top level; the getter works inside tests.
+ */
+export function useContainerKafka(nodes: 1 | 3 = 1): () => ContainerKafka {
+  let kafka: ContainerKafka | undefined;
+  beforeAll(async () => {
+    kafka = await startContainerKafka(nodes);
+  });
+  afterAll(async () => {
+    removeAll();
+    await kafka?.cluster.stop();
+  });
+  return () => {
+    if (kafka === undefined) throw new Error('the container Kafka has not started');
+    return kafka;
+  };
 }
 
 /** Where a ledger run's handler module and processed file live, shared with the containers. */
