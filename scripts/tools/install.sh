@@ -4,7 +4,7 @@
 # version and that still runs is not touched, so a warm run takes about a second.
 #
 #   bash scripts/tools/install.sh            # all tools
-#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis compose-spec strimzi-crds docker-compose
+#   bash scripts/tools/install.sh helm       # only the named ones: helm kube-score python promtool schemathesis compose-spec strimzi-crds kube-apiserver prometheus-operator-crds docker-compose
 #
 # Sources, all through their ordinary clients:
 #   helm, kube-score   go install from the Go module proxy (needs Go >= 1.24)
@@ -19,6 +19,13 @@
 #                      fetched with Maven, as Strimzi's build makes them; needs Java 21 or newer.
 #                      Kept outside the clone, in $EVENT_PIPELINE_CACHE/strimzi-crds-<version>
 #                      (default ~/.cache/event-pipeline), for the chart tests' validation.
+#   kube-apiserver     kube-apiserver, kubectl and an embedded etcd for the chart tests' API server
+#                      (tests/chart/support/apiserver.ts), built with `go build` from the Go module
+#                      scripts/tools/kube-apiserver (k8s.io/kubernetes $KUBE_APISERVER_VERSION), cached
+#                      outside the clone in $EVENT_PIPELINE_CACHE/kube-apiserver-<version>/bin.
+#   prometheus-operator-crds   the ServiceMonitor, PodMonitor and PrometheusRule CRDs, from the Go
+#                      module github.com/prometheus-operator/prometheus-operator (go mod download),
+#                      in $EVENT_PIPELINE_CACHE/prometheus-operator-crds-<version>.
 # TOOLS_DIR overrides the location (default: <repo>/.cache/tools).
 # Runs on bash 3.2 (macOS) too.
 set -euo pipefail
@@ -196,6 +203,48 @@ install_strimzi_crds() {
   log "Strimzi $STRIMZI_VERSION CRDs: $(ls "$out/crds" | tr '\n' ' ')in $out/crds"
 }
 
+# kube-apiserver: the stamp holds the version and a checksum of the module's files, so a changed
+# go.mod, go.sum or etcd main is rebuilt. A cold build took 21 minutes (12 CPU-minutes) on 2 cores
+# shared with other jobs; a rebuild with Go's build cache warm, about a minute.
+install_kube_apiserver() {
+  local src="$ROOT/scripts/tools/kube-apiserver" out want
+  out="${EVENT_PIPELINE_CACHE:-$HOME/.cache/event-pipeline}/kube-apiserver-$KUBE_APISERVER_VERSION"
+  want="$KUBE_APISERVER_VERSION $(cat "$src/go.mod" "$src/go.sum" "$src/etcd/main.go" "$src/build.sh" | cksum | awk '{ print $1 }')"
+  if [[ "$(cat "$out/.stamp" 2>/dev/null)" == "$want" ]] && "$out/bin/kube-apiserver" --version >/dev/null 2>&1; then
+    log "kube-apiserver $KUBE_APISERVER_VERSION, kubectl, etcd: cached in $out/bin"
+    return
+  fi
+  need go kube-apiserver "install Go 1.26 or newer"
+  log "kube-apiserver $KUBE_APISERVER_VERSION, kubectl, etcd: go build from $src (long the first time)"
+  bash "$src/build.sh" "$out" "$KUBE_APISERVER_VERSION"
+  printf '%s' "$want" >"$out/.stamp"
+  log "  $("$out/bin/kube-apiserver" --version), kubectl $("$out/bin/kubectl" version --client -o yaml | awk '$1 == "gitVersion:" { print $2 }'), etcd server $(cd "$src" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+}
+
+install_prometheus_operator_crds() {
+  local out tmp dir kind
+  out="${EVENT_PIPELINE_CACHE:-$HOME/.cache/event-pipeline}/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION"
+  if [[ "$(cat "$out/.complete" 2>/dev/null)" == "$PROMETHEUS_OPERATOR_VERSION" ]]; then
+    log "Prometheus Operator $PROMETHEUS_OPERATOR_VERSION CRDs: cached in $out"
+    return
+  fi
+  need go prometheus-operator-crds "install Go 1.24 or newer"
+  tmp=$(mktemp -d)
+  dir=$(cd "$tmp" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -n "$dir" && -d "$dir/example/prometheus-operator-crd" ]] || die "go mod download of prometheus-operator $PROMETHEUS_OPERATOR_VERSION gave no example/prometheus-operator-crd"
+  mkdir -p "$tmp/crds"
+  for kind in servicemonitors podmonitors prometheusrules; do
+    cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml" "$tmp/crds/"
+  done
+  chmod -R u+w "$tmp/crds"
+  printf '%s' "$PROMETHEUS_OPERATOR_VERSION" >"$tmp/crds/.complete"
+  rm -rf "$out" && mkdir -p "$(dirname "$out")"
+  mv "$tmp/crds" "$out"
+  rm -rf "$tmp"
+  log "Prometheus Operator $PROMETHEUS_OPERATOR_VERSION CRDs: $(ls "$out" | tr '\n' ' ')in $out"
+}
+
 # docker-compose: the Compose v2 CLI, for the compose tests and for `docker compose` where the
 # machine has none (Debian's docker.io comes without it; its docker-compose package is the old
 # Python 1.29). Built from the Go module github.com/docker/compose/v2 (the v5 line needs a module
@@ -245,7 +294,7 @@ main() {
   started=$(date +%s)
   # A list, not an array: bash 3.2 (macOS, `make tools`) fails on an empty array under set -u.
   tools="$*"
-  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec strimzi-crds docker-compose"
+  [[ -n "$tools" ]] || tools="helm kube-score python promtool schemathesis compose-spec strimzi-crds kube-apiserver prometheus-operator-crds docker-compose"
   log "installing into $BIN: $tools"
   for tool in $tools; do
     case "$tool" in
@@ -256,8 +305,10 @@ main() {
       schemathesis) timed schemathesis install_schemathesis ;;
       compose-spec) timed compose-spec install_compose_spec ;;
       strimzi-crds) timed strimzi-crds install_strimzi_crds ;;
+      kube-apiserver) timed kube-apiserver install_kube_apiserver ;;
+      prometheus-operator-crds) timed prometheus-operator-crds install_prometheus_operator_crds ;;
       docker-compose) timed docker-compose install_docker_compose ;;
-      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec strimzi-crds docker-compose)" ;;
+      *) die "unknown tool '$tool' (known: helm kube-score python promtool schemathesis compose-spec strimzi-crds kube-apiserver prometheus-operator-crds docker-compose)" ;;
     esac
   done
   log "versions:"
