@@ -31,10 +31,11 @@ const RELEASE = 'event-pipeline';
 const INSTANCE = `app.kubernetes.io/instance=${RELEASE}`;
 
 let server: ApiServer;
+let crds: ReturnType<typeof installCrds>;
 
 beforeAll(async () => {
   server = await startApiServer();
-  installCrds(server);
+  crds = installCrds(server);
 }, 240_000);
 
 afterAll(async () => {
@@ -103,6 +104,19 @@ test('without the binaries the harness fails and names the command that builds t
 });
 
 describe('a real kube-apiserver (admits and stores; no controller runs anything)', () => {
+  test("Strimzi's and the Prometheus Operator's CRDs are Established, with no warning", () => {
+    expect(crds.names.sort()).toEqual([
+      'customresourcedefinition.apiextensions.k8s.io/kafkanodepools.kafka.strimzi.io',
+      'customresourcedefinition.apiextensions.k8s.io/kafkas.kafka.strimzi.io',
+      'customresourcedefinition.apiextensions.k8s.io/kafkatopics.kafka.strimzi.io',
+      'customresourcedefinition.apiextensions.k8s.io/kafkausers.kafka.strimzi.io',
+      'customresourcedefinition.apiextensions.k8s.io/podmonitors.monitoring.coreos.com',
+      'customresourcedefinition.apiextensions.k8s.io/prometheusrules.monitoring.coreos.com',
+      'customresourcedefinition.apiextensions.k8s.io/servicemonitors.monitoring.coreos.com',
+    ]);
+    expect(warnings(crds.stderr)).toEqual([]);
+  });
+
   test('skaffold before-hooks create the namespace in the server SKAFFOLD_KUBE_CONTEXT names, not the current context', () => {
     const env = hookEnv();
     // The current context really is elsewhere: a kubectl without --context cannot reach it.

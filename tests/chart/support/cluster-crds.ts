@@ -33,26 +33,22 @@ function yamlFiles(dir: string, install: string): string[] {
   return files;
 }
 
-/** Installs both sets; returns the names of the CRDs, all Established. */
-export function installCrds(server: ApiServer): string[] {
+/** Installs both sets; returns the CRDs' names (all Established) and what kubectl printed on stderr. */
+export function installCrds(server: ApiServer): { names: string[]; stderr: string } {
   const files = [
     ...yamlFiles(strimziCrdDir(), 'strimzi-crds'),
     ...yamlFiles(prometheusOperatorCrdDir(), 'prometheus-operator-crds'),
   ];
-  const names = files.flatMap((file) =>
-    server
-      .kubectlOk([
-        'apply',
-        '--server-side',
-        '--field-manager=event-pipeline-test',
-        '-f',
-        file,
-        '-o',
-        'name',
-      ])
-      .split('\n')
-      .filter(Boolean),
-  );
+  let stderr = '';
+  const names = files.flatMap((file) => {
+    const args = ['apply', '--server-side', '--field-manager=event-pipeline-test', '-f', file];
+    const result = server.kubectl([...args, '-o', 'name']);
+    if (result.status !== 0) {
+      throw new Error(`kubectl ${args.join(' ')} exited ${result.status}\n${result.stderr}`);
+    }
+    stderr += result.stderr;
+    return result.stdout.split('\n').filter(Boolean);
+  });
   server.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', ...names]);
-  return names;
+  return { names, stderr };
 }
