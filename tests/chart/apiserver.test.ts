@@ -24,7 +24,7 @@ import {
 import { installCrds } from './support/cluster-crds';
 import { helm, helmOk, warnings } from './support/kube-cli';
 import { skaffoldHooks } from './support/skaffold-hooks';
-import { CHART, ROOT } from './support/tools';
+import { CHART, pinned, ROOT } from './support/tools';
 
 const NAMESPACE = 'event-pipeline';
 const RELEASE = 'event-pipeline';
@@ -104,6 +104,30 @@ test('without the binaries the harness fails and names the command that builds t
 });
 
 describe('a real kube-apiserver (admits and stores; no controller runs anything)', () => {
+  test('the server and kubectl are KUBE_APISERVER_VERSION, which the Go module requires; the CRDs are PROMETHEUS_OPERATOR_VERSION', () => {
+    const version = pinned('KUBE_APISERVER_VERSION');
+    const goMod = readFileSync(join(ROOT, 'scripts', 'tools', 'kube-apiserver', 'go.mod'), 'utf8');
+    expect(goMod).toMatch(
+      new RegExp(`^\\s+k8s\\.io/kubernetes ${version.replace(/\./g, '\\.')}\\b`, 'm'),
+    );
+    const reported = JSON.parse(server.kubectlOk(['version', '-o', 'json'])) as {
+      clientVersion: { gitVersion: string };
+      serverVersion: { gitVersion: string };
+    };
+    expect([reported.clientVersion.gitVersion, reported.serverVersion.gitVersion]).toEqual([
+      version,
+      version,
+    ]);
+    const operator = server.kubectlOk([
+      'get',
+      'crd',
+      'servicemonitors.monitoring.coreos.com',
+      '-o',
+      'jsonpath={.metadata.annotations.operator\\.prometheus\\.io/version}',
+    ]);
+    expect(`v${operator}`).toBe(pinned('PROMETHEUS_OPERATOR_VERSION'));
+  });
+
   test("Strimzi's and the Prometheus Operator's CRDs are Established, with no warning", () => {
     expect(crds.names.sort()).toEqual([
       'customresourcedefinition.apiextensions.k8s.io/kafkanodepools.kafka.strimzi.io',
