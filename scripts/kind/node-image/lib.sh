@@ -42,3 +42,16 @@ go_build() {
   (cd "$src" && CGO_ENABLED="${CGO_ENABLED:-0}" GOFLAGS="-trimpath -buildvcs=false -mod=mod" \
     nice -n 10 go build "$@" -o "$out" "$pkg")
 }
+
+# docker build with the legacy builder (it pulls nothing for a `# syntax=` line), quiet: its
+# deprecation notice is dropped, its output shown only when the build fails.
+docker_build() {
+  local errors
+  errors="$(mktemp)"
+  if ! DOCKER_BUILDKIT=0 nice -n 10 docker build -q "$@" >/dev/null 2>"$errors"; then
+    cat "$errors" >&2
+    rm -f "$errors"
+    fail "docker build $* failed"
+  fi
+  rm -f "$errors"
+}
