@@ -23,7 +23,7 @@ import {
 } from './support/apiserver';
 import { installCrds } from './support/cluster-crds';
 import { helm, helmOk, warnings } from './support/kube-cli';
-import { skaffoldHooks } from './support/skaffold-hooks';
+import { skaffoldHooks, variants } from './support/skaffold';
 import { CHART, pinned, ROOT } from './support/tools';
 
 const NAMESPACE = 'event-pipeline';
@@ -189,6 +189,41 @@ describe('a real kube-apiserver (admits and stores; no controller runs anything)
     const result = server.kubectl(['create', '--dry-run=server', '-f', '-'], JSON.stringify(plain));
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+  });
+
+  test("skaffold's kubectl deploys, every profile, apply the way skaffold runs them: kubectl --namespace <defaultNamespace> apply", () => {
+    // skaffold v2 (pkg/skaffold/kubectl/cli.go) pipes a config's rawYaml to
+    // `kubectl --namespace <defaultNamespace> apply -f -`; kubectl then refuses an object that
+    // names another namespace.
+    const deploys = variants.filter((variant) => variant.config.manifests?.rawYaml?.length);
+    expect(deploys.map((variant) => variant.name)).toEqual(
+      expect.arrayContaining(['kafka', 'kafka -p light', 'kafka -p monitoring']),
+    );
+    for (const { name, config } of deploys) {
+      const kubectl = config.deploy?.kubectl as { defaultNamespace?: string } | undefined;
+      const files = (config.manifests?.rawYaml ?? []).flatMap((file) => ['-f', join(ROOT, file)]);
+      const result = server.kubectl([
+        ...(kubectl?.defaultNamespace ? ['--namespace', kubectl.defaultNamespace] : []),
+        'apply',
+        ...files,
+      ]);
+      expect({ variant: name, status: result.status, stderr: result.stderr }).toEqual({
+        variant: name,
+        status: 0,
+        stderr: '',
+      });
+    }
+    // The light profile changed the Kafka: remove what this test applied, so that the
+    // server-side apply below starts from nothing, as on a new cluster.
+    for (const { config } of deploys) {
+      const kubectl = config.deploy?.kubectl as { defaultNamespace?: string } | undefined;
+      server.kubectlOk([
+        ...(kubectl?.defaultNamespace ? ['--namespace', kubectl.defaultNamespace] : []),
+        'delete',
+        '--ignore-not-found',
+        ...(config.manifests?.rawYaml ?? []).flatMap((file) => ['-f', join(ROOT, file)]),
+      ]);
+    }
   });
 
   test('server-side apply of every Kubernetes object in k8s/ is accepted, with no warning', () => {

@@ -11,90 +11,14 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { fakeKube, type FakeKube } from './support/fake-kube';
 import { byKind, render, type K8sObject } from './support/render';
+import {
+  applyPatches,
+  configs,
+  skaffoldHooks,
+  variants,
+  type Json,
+} from './support/skaffold';
 import { CHART, ROOT } from './support/tools';
-
-type Json = unknown;
-interface PortForward {
-  resourceType: string;
-  resourceName: string;
-  namespace: string;
-  port: number;
-  localPort: number;
-}
-interface Release {
-  name: string;
-  chartPath?: string;
-  remoteChart?: string;
-  version?: string;
-  valuesFiles?: string[];
-  setValueTemplates?: Record<string, string>;
-  setValues?: Record<string, string>;
-}
-interface Patch {
-  op: 'add' | 'replace' | 'remove';
-  path: string;
-  value?: Json;
-}
-interface SkaffoldConfig {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  requires?: Array<{ configs: string[] }>;
-  build?: { artifacts: Array<{ image: string; docker: { dockerfile: string; target: string } }> };
-  manifests?: { rawYaml?: string[] };
-  deploy?: { helm?: { releases: Release[] }; kubectl?: Record<string, Json> };
-  portForward?: PortForward[];
-  profiles?: Array<{ name: string; patches: Patch[] }>;
-}
-
-const configs = parseAllDocuments(readFileSync(join(ROOT, 'skaffold.yaml'), 'utf8')).map(
-  (doc) => doc.toJS() as SkaffoldConfig,
-);
-
-/** Applies RFC 6902 add/replace/remove to a copy; throws when a path does not exist. */
-function applyPatches(config: SkaffoldConfig, patches: readonly Patch[]): SkaffoldConfig {
-  const copy = structuredClone(config) as unknown as Record<string, Json>;
-  for (const patch of patches) {
-    const keys = patch.path.split('/').slice(1);
-    const last = keys.pop()!;
-    let parent: Json = copy;
-    for (const key of keys) {
-      const next: Json = (parent as Record<string, Json>)[key];
-      if (next === undefined)
-        throw new Error(`patch ${patch.op} ${patch.path}: ${key} does not exist`);
-      parent = next;
-    }
-    if (Array.isArray(parent)) {
-      const index = last === '-' ? parent.length : Number(last);
-      if (
-        !Number.isInteger(index) ||
-        index > parent.length ||
-        (patch.op !== 'add' && index >= parent.length)
-      ) {
-        throw new Error(`patch ${patch.op} ${patch.path}: no index ${last}`);
-      }
-      if (patch.op === 'add') parent.splice(index, 0, patch.value);
-      else if (patch.op === 'replace') parent[index] = patch.value;
-      else parent.splice(index, 1);
-    } else {
-      const record = parent as Record<string, Json>;
-      if (patch.op !== 'add' && !(last in record))
-        throw new Error(`patch ${patch.op} ${patch.path}: ${last} does not exist`);
-      if (patch.op === 'remove') delete record[last];
-      else record[last] = patch.value;
-    }
-  }
-  return copy as unknown as SkaffoldConfig;
-}
-
-/** Every variant of every config: as written, and with each of its profiles applied. */
-const variants = configs.flatMap((config) => [
-  { name: `${config.metadata.name}`, config },
-  ...(config.profiles ?? []).map((profile) => ({
-    name: `${config.metadata.name} -p ${profile.name}`,
-    config: applyPatches(config, profile.patches),
-  })),
-]);
 
 function dockerfileTargets(): string[] {
   return [
@@ -269,24 +193,8 @@ describe.each(variants)('skaffold config $name', ({ config }) => {
 // ---------------------------------------------------------------------------------------------
 // The hooks, run against a fake kubectl, and what `make dev` deploys
 
-interface HostHook {
-  host: { command: string[]; dir?: string };
-}
-type Hooks = { before?: HostHook[]; after?: HostHook[] };
-
-function hooksOf(config: SkaffoldConfig): HostHook[] {
-  const kubectl = config.deploy?.kubectl as { hooks?: Hooks } | undefined;
-  const helm = config.deploy?.helm as { hooks?: Hooks } | undefined;
-  return [kubectl?.hooks, helm?.hooks].flatMap((hooks) => [
-    ...(hooks?.before ?? []),
-    ...(hooks?.after ?? []),
-  ]);
-}
-
 describe('the deploy hooks, run as skaffold runs them (fake kubectl)', () => {
-  const hooks = configs.flatMap((config) =>
-    hooksOf(config).map((hook) => ({ config: config.metadata.name, command: hook.host.command })),
-  );
+  const hooks = skaffoldHooks();
   let kube: FakeKube;
   beforeEach(() => {
     kube = fakeKube();
