@@ -22,7 +22,7 @@ source "$HERE/lib.sh"
 
 kube="${1:?usage: build-images.sh KUBERNETES_OUT BUILD_DIR}/bin"
 build="${2:?usage: build-images.sh KUBERNETES_OUT BUILD_DIR}"
-base_image="$(bash "$HERE/../../docker/stand-ins.sh" --names | head -n 1)"
+base_image="$(bash "$HERE/../../docker/stand-ins.sh" --names | sed -n 1p)"
 docker image inspect "$base_image" >/dev/null 2>&1 || fail "no image $base_image: run scripts/docker/stand-ins.sh"
 mkdir -p "$build/bin"
 
@@ -30,7 +30,7 @@ mkdir -p "$build/bin"
 kubeadm_images="$("$kube/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION")"
 kubeadm_image() {
   local image
-  image="$(echo "$kubeadm_images" | grep -E "/$1:" | head -n 1)"
+  image="$(echo "$kubeadm_images" | grep -E "/$1:" | sed -n 1p)"
   [ -n "$image" ] || fail "kubeadm $KUBERNETES_VERSION lists no $1 image"
   echo "$image"
 }

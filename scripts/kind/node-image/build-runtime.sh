@@ -54,7 +54,7 @@ for plugin in ipam/host-local main/loopback main/ptp meta/portmap; do
     -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION"
 done
 
-"$partial/bin/runc" --version | head -n 1 | grep -q "${RUNC_VERSION#v}" || fail "runc does not report $RUNC_VERSION"
+"$partial/bin/runc" --version | sed -n 1p | grep -q "${RUNC_VERSION#v}" || fail "runc does not report $RUNC_VERSION"
 printf '%s\n' "containerd $CONTAINERD_VERSION runc $RUNC_VERSION crictl $CRICTL_VERSION cni $CNI_PLUGINS_VERSION" >"$partial/.complete"
 rm -rf "$out"
 mv "$partial" "$out"

@@ -38,7 +38,7 @@ fingerprint() {
 built_from() { [ "$(docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null)" = "$2" ]; }
 
 bash "$HERE/../../docker/stand-ins.sh" >/dev/null
-base_from="$(bash "$HERE/../../docker/stand-ins.sh" --names | head -n 1)"
+base_from="$(bash "$HERE/../../docker/stand-ins.sh" --names | sed -n 1p)"
 
 runtime="$CACHE/node-runtime-$CONTAINERD_VERSION"
 runtime_stamp="containerd $CONTAINERD_VERSION runc $RUNC_VERSION crictl $CRICTL_VERSION cni $CNI_PLUGINS_VERSION"

@@ -41,7 +41,7 @@ kind_env_path() {
   else
     case "$out" in
       *"unable to apply caps"*)
-        log "this Docker engine cannot start privileged containers ($(echo "$out" | grep -o 'unable to apply caps[^:]*: [a-z ]*' | head -n 1)): kind runs through docker-shim"
+        log "this Docker engine cannot start privileged containers ($(echo "$out" | grep -o 'unable to apply caps[^:]*: [a-z ]*' | sed -n 1p)): kind runs through docker-shim"
         echo "$HERE/docker-shim:$PATH"
         ;;
       *) fail "docker run --privileged $1 failed: $out" ;;
