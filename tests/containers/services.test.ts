@@ -224,7 +224,13 @@ describeDocker('the images, run as the chart runs them', () => {
       expect(api.inspect().OOMKilled).toBe(false);
       expect(stoppedIn).toBeLessThan((api.pod.graceSeconds - api.pod.preStopSleepSeconds) * 1000);
       expect([503, 'down']).toContain(readiness);
-      const logs = jsonLogs(api).map((line) => line['msg']);
+      // Docker copies a container's output to its log asynchronously: the last lines may land
+      // a moment after `docker stop` returned.
+      let logs = jsonLogs(api).map((line) => line['msg']);
+      for (let waited = 0; logs.at(-1) !== 'stopped' && waited < 5_000; waited += 100) {
+        await new Promise((done) => setTimeout(done, 100));
+        logs = jsonLogs(api).map((line) => line['msg']);
+      }
       expect(logs).toContain('shutting down');
       expect(logs.at(-1)).toBe('stopped');
 
