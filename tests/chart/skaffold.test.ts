@@ -11,13 +11,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { fakeKube, type FakeKube } from './support/fake-kube';
 import { byKind, render, type K8sObject } from './support/render';
-import {
-  applyPatches,
-  configs,
-  skaffoldHooks,
-  variants,
-  type Json,
-} from './support/skaffold';
+import { applyPatches, configs, skaffoldHooks, variants, type Json } from './support/skaffold';
 import { CHART, ROOT } from './support/tools';
 
 function dockerfileTargets(): string[] {
