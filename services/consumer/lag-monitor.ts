@@ -193,14 +193,17 @@ export class LagMonitor {
 
     const lag = partitionLag(offsets);
     const labels = { topic, partition: String(partition) };
-    this.options.metrics.lagMessages.set(labels, Number(lag.messages));
     if (lag.messages === 0n) {
+      this.options.metrics.lagMessages.set(labels, 0);
       this.oldest.set(key, { labels, appendedAtMs: undefined });
       return;
     }
     const timestampMs = await this.oldestTimestamp(topic, partition, lag.oldestUnconsumed);
     // The timeline has just seen a log end past this offset, so it always has an answer.
     const appendedAtMs = timestampMs ?? timeline.appendedAt(lag.oldestUnconsumed)?.atMs;
+    // Both gauges change together: set before the read above, a scrape in between saw the new
+    // lag in messages beside the old lag in seconds (1,000 behind, 0 s old).
+    this.options.metrics.lagMessages.set(labels, Number(lag.messages));
     if (appendedAtMs !== undefined) this.oldest.set(key, { labels, appendedAtMs });
   }
 
