@@ -164,7 +164,11 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   await assertPortsFree((options.extraListeners ?? []).flatMap((l) => l.ports));
 
   for (let attempt = 1; ; attempt += 1) {
-    const avoid = options.avoidPorts ?? [];
+    // The extra listeners' ports are free but not bound yet: the nodes' own must not take them.
+    const avoid = [
+      ...(options.avoidPorts ?? []),
+      ...(options.extraListeners ?? []).flatMap((l) => l.ports),
+    ];
     const clientPorts = options.ports ?? (await freePorts(nodeCount, avoid));
     const controllerPorts = await freePorts(nodeCount, [...avoid, ...clientPorts]);
     const saslPorts = options.sasl
