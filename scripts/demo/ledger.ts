@@ -41,7 +41,11 @@ export async function readTopic(
   topic: string,
   timeoutMs = 60_000,
 ): Promise<StoredMessage[]> {
-  const ends = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic));
+  // Patient: the demo reads right after a leader election, when a partition may briefly
+  // have no leader (a retriable error that the admin helper's default pace outlasts too soon).
+  const ends = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic), {
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2_000 },
+  });
   const remaining = new Map(
     ends
       .filter((p) => BigInt(p.high) > BigInt(p.low))
