@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Acked } from './load';
 import type { Story } from './story';
-import { withAdmin } from './views';
+import { withAdmin as withKafkaAdmin } from '../kafka/admin';
 
 export interface StoredMessage {
   id: string;
@@ -43,10 +43,11 @@ export async function readTopic(
 ): Promise<StoredMessage[]> {
   // Patient: the demo reads right after a leader election, when a partition may briefly
   // have no leader (a retriable error that the admin helper's default pace outlasts too soon).
-  const ends = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic), {
+  const ends = await withKafkaAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic), {
+    clientId: 'demo-ledger',
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
-  const remaining = new Map(
+  const remaining = new Map<number, bigint>(
     ends
       .filter((p) => BigInt(p.high) > BigInt(p.low))
       .map((p) => [p.partition, BigInt(p.high) - 1n]),
