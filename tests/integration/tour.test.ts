@@ -292,9 +292,38 @@ function runCommands(commands: string, kafkaPort: number, apiPort: number): Prom
 
 const steps = tourSteps(readFileSync(DOC, 'utf8'));
 let local: ChildProcess | undefined;
-let localOutput = '';
+/** What `npm run local` itself says (its `[local]` lines, stderr), kept whole for a failure. */
+let localLines = '';
+/** The services' logs (stdout); only the end is shown on a failure. */
+let serviceLogs = '';
 let kafkaPort = 0;
 let apiPort = 0;
+
+/** The last line `npm run local` prints once Kafka and both services are started. */
+const LOCAL_STARTED = '[local] Ctrl-C stops everything';
+// Three brokers on a loaded two-core machine: the harness's own start deadline is 120 s.
+const LOCAL_START_MS = 150_000;
+
+/** Resolves when local announces it started everything; rejects at once if it exits first. */
+function localStarted(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`it did not say "${LOCAL_STARTED}" in ${LOCAL_START_MS} ms`)),
+      LOCAL_START_MS,
+    );
+    const onExit = (code: number | null, signal: string | null) => {
+      clearTimeout(timer);
+      reject(new Error(`it exited (${signal ?? `exit code ${code}`}) before starting everything`));
+    };
+    child.once('exit', onExit);
+    child.stderr?.on('data', () => {
+      if (!localLines.includes(LOCAL_STARTED)) return;
+      clearTimeout(timer);
+      child.removeListener('exit', onExit);
+      resolve();
+    });
+  });
+}
 
 beforeAll(async () => {
   kafkaPort = await consecutiveFreePorts(3);
@@ -313,17 +342,20 @@ beforeAll(async () => {
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   local = child;
-  child.stdout?.on('data', (chunk: Buffer) => (localOutput += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (localOutput += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => (serviceLogs += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (localLines += chunk.toString()));
   try {
-    await waitForStatus(`http://127.0.0.1:${apiPort + 1}/readyz`, 200, { timeoutMs: 120_000 });
+    // Polled only once local has bound them: until then another test may hold these ports.
+    await localStarted(child);
+    await waitForStatus(`http://127.0.0.1:${apiPort + 1}/readyz`, 200, { timeoutMs: 60_000 });
     await waitForStatus(`http://127.0.0.1:${apiPort + 2}/readyz`, 200, { timeoutMs: 60_000 });
   } catch (error) {
     throw new Error(
-      `npm run local -- --brokers 3 did not come up: ${String(error)}\n${localOutput.slice(-4000)}`,
+      `npm run local -- --brokers 3 did not come up: ${String(error)}\n` +
+        `what it said:\n${localLines}\nthe services' last log lines:\n${serviceLogs.slice(-3000)}`,
     );
   }
-}, 180_000);
+}, LOCAL_START_MS + 130_000);
 
 afterAll(async () => {
   const child = local;
