@@ -1,14 +1,17 @@
 /**
  * The HTTP API: routes, authentication, body limits and every error as DESIGN.md's JSON
  * body with a stable code. Checks run cheapest first (auth, topic, media type) so a
- * refused request costs no body parsing.
+ * refused request costs no body parsing; the body's text is checked on its raw bytes
+ * (unicode.ts) as the parser reads it.
  */
+import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../common/logger';
 import type { ApiKeys } from './auth';
 import type { RecordResult } from './batcher';
 import { ApiError, isApiError } from './errors';
 import type { ProducerMetrics } from './metrics';
+import { findUnpairedSurrogate, invalidUtf8Offset, mayHoldSurrogateEscape } from './unicode';
 import type { ProduceRequestBody, RequestValidator } from './validation';
 
 export const PRODUCE_ROUTE = '/v1/topics/:topic/messages';
@@ -111,6 +114,41 @@ function refuseWhenStreamPasses(req: Request, res: Response, maxBytes: number): 
   req.once('end', () => req.off('data', onData));
 }
 
+/**
+ * Runs on the body's bytes (inflated, not yet decoded): only UTF-8 is decoded, and only
+ * UTF-8 that is well-formed. Remembers the requests whose JSON may escape a surrogate.
+ */
+function checkText(
+  mayHoldSurrogates: WeakSet<IncomingMessage>,
+): (req: IncomingMessage, res: unknown, bytes: Buffer, encoding: string) => void {
+  return (req, _res, bytes, encoding) => {
+    // `encoding` is the charset the parser would decode with (RFC 8259 §8.1: JSON between
+    // systems is UTF-8; UTF-16 and UTF-32 decoding drops or replaces what does not fit).
+    if (encoding !== 'utf-8') {
+      throw new ApiError('unsupported_media_type', `unsupported charset ${encoding}; use utf-8`);
+    }
+    const offset = invalidUtf8Offset(bytes);
+    if (offset !== -1) {
+      throw new ApiError(
+        'invalid_utf8',
+        `the request body is not valid UTF-8: the byte at offset ${offset} does not begin a well-formed sequence`,
+        { offset },
+      );
+    }
+    if (mayHoldSurrogateEscape(bytes)) mayHoldSurrogates.add(req);
+  };
+}
+
+function refuseUnpairedSurrogates(body: ProduceRequestBody): void {
+  const problem = findUnpairedSurrogate(body);
+  if (!problem) return;
+  throw new ApiError(
+    'unpaired_surrogate',
+    `${problem.field} ${problem.reason}; UTF-8 cannot carry it`,
+    problem,
+  );
+}
+
 function methodNotAllowed(allow: string) {
   return (req: Request, res: Response) => {
     res.setHeader('allow', allow);
@@ -155,7 +193,13 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.all(OPENAPI_ROUTE, methodNotAllowed('GET, HEAD'));
 
-  const parseJson = express.json({ limit: options.maxBodyBytes, strict: true, type: () => true });
+  const mayHoldSurrogates = new WeakSet<IncomingMessage>();
+  const parseJson = express.json({
+    limit: options.maxBodyBytes,
+    strict: true,
+    type: () => true,
+    verify: checkText(mayHoldSurrogates),
+  });
 
   app.post(
     PRODUCE_ROUTE,
@@ -195,6 +239,7 @@ export function createApp(options: AppOptions): express.Express {
     parseJson,
     async (req, res) => {
       const body = validator.check(req.body);
+      if (mayHoldSurrogates.has(req)) refuseUnpairedSurrogates(body);
       const results = await producer.produce(req.params['topic'] ?? '', body);
       res.status(200).json({ results });
     },

@@ -5,6 +5,9 @@
  */
 export const ERRORS = {
   invalid_json: { status: 400 },
+  // Text UTF-8 cannot carry: Kafka would hold U+FFFD instead of what the client sent.
+  invalid_utf8: { status: 400 },
+  unpaired_surrogate: { status: 400 },
   invalid_request: { status: 400 },
   unknown_partition: { status: 400 },
   unauthorized: { status: 401 },
