@@ -10,6 +10,7 @@ import type { Logger } from '../common/logger';
 import type { ApiKeys } from './auth';
 import type { RecordResult } from './batcher';
 import { ApiError, isApiError } from './errors';
+import { LINGER_LIMITS, lingerBeforeClose } from './lingering-close';
 import type { ProducerMetrics } from './metrics';
 import { findUnpairedSurrogate, invalidUtf8Offset, mayHoldSurrogateEscape } from './unicode';
 import type { ProduceRequestBody, RequestValidator } from './validation';
@@ -99,7 +100,7 @@ function isEncoded(req: { headers: Record<string, string | string[] | undefined>
 /**
  * Counts an uncompressed body's bytes as they arrive (alongside the body parser, which
  * attaches its own listener in the same tick) and answers 413 the moment it passes the
- * limit; the connection then closes. Compressed bodies are left to the parser's limit.
+ * limit; the connection closes after it. Compressed bodies are left to the parser's limit.
  */
 function refuseWhenStreamPasses(req: Request, res: Response, maxBytes: number): void {
   if (isEncoded(req)) return;
@@ -164,8 +165,12 @@ function sendError(res: Response, error: ApiError): void {
     res.setHeader('retry-after', String(error.retryAfterSeconds));
   }
   if (error.status === 401) res.setHeader('www-authenticate', 'Bearer');
-  // Refused before its body was read: closing beats reading an unwanted body to the end.
-  if (!res.req.complete) res.setHeader('connection', 'close');
+  // Refused before its body was read: closing beats reading an unwanted body to the end,
+  // but only once the client stopped sending, or it would never read the answer.
+  if (!res.req.complete) {
+    res.setHeader('connection', 'close');
+    lingerBeforeClose(res.req, LINGER_LIMITS);
+  }
   res.status(error.status).json(error.toBody());
 }
 
@@ -177,6 +182,12 @@ export function createApp(options: AppOptions): express.Express {
   const documentText = JSON.stringify(options.openApiDocument);
 
   app.use((req, res, next) => {
+    // Pipelined behind a refused body, on a connection that closes after that answer: its
+    // own answer could never be sent, so it is not processed at all.
+    if (req.socket.writableEnded) {
+      req.socket.destroy();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
@@ -260,6 +271,9 @@ export function createApp(options: AppOptions): express.Express {
       // one line per refused request would flood the log exactly when it matters.
       logger.debug({ code: apiError.code, path: req.path }, apiError.message);
     }
+    // Answered already (the body parser's own 413 after ours): the connection closes as
+    // that answer said. Half an answer: cut it off.
+    if (res.writableEnded) return;
     if (res.headersSent) {
       res.destroy();
       return;
