@@ -106,7 +106,9 @@ export function portForwardTunnels(kube: Kube, namespace: string): OpenTunnel {
   return async (pod, port, socket, onError) => {
     const errors = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        onError(chunk.toString('utf8'));
+        // The error channel's first frame carries only the port number, which the library
+        // strips: an empty chunk is not an error.
+        if (chunk.length > 0) onError(chunk.toString('utf8'));
         done();
       },
     });
@@ -134,4 +136,44 @@ export function podProxyGet(
     namespace,
     path: path.replace(/^\//, ''),
   });
+}
+
+export interface FollowedLog {
+  /** The lines printed since the follow began. */
+  lines: () => string[];
+  /** Settles when the stream ends: the container exited (or the API server closed it). */
+  ended: Promise<void>;
+  stop: () => void;
+}
+
+/** Follows a container's log from now on, as `kubectl logs -f --since=1s` does. */
+export async function followLog(
+  kube: Kube,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<FollowedLog> {
+  let text = '';
+  let end: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (end = resolve));
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString('utf8');
+      done();
+    },
+    final(done) {
+      end();
+      done();
+    },
+  });
+  sink.once('error', () => end());
+  const controller = await new kube.lib.Log(kube.kc).log(namespace, pod, container, sink, {
+    follow: true,
+    sinceSeconds: 1,
+  });
+  return {
+    lines: () => text.split('\n').filter((line) => line !== ''),
+    ended,
+    stop: () => controller.abort(),
+  };
 }
