@@ -4,6 +4,7 @@
 #
 #   bash scripts/kind/node-image/kind.sh create [kind create cluster flags...]
 #   bash scripts/kind/node-image/kind.sh delete   # the cluster, and kind's network when nothing else uses it
+#   bash scripts/kind/node-image/kind.sh load IMAGE...  # kind load docker-image into the cluster
 #   bash scripts/kind/node-image/kind.sh path     # prints the kind binary (installed when missing)
 #
 # create: builds the node image (cached), then `kind create cluster` with it and k8s/kind/cluster.yaml,
@@ -67,6 +68,13 @@ case "$command" in
     path="$(kind_env_path "$image")"
     PATH="$path" timed "kind create cluster" "$kind" create cluster --image "$image" --config "$config" "$@"
     ;;
+  load)
+    [ $# -gt 0 ] || fail "usage: kind.sh load IMAGE..."
+    kind="$(kind_path)"
+    # kind imports the images with `docker exec --privileged` into the node: the shim applies too.
+    path="$(kind_env_path "event-pipeline/kind-node:$KUBERNETES_VERSION")"
+    PATH="$path" "$kind" load docker-image --name "$CLUSTER" "$@"
+    ;;
   delete)
     kind="$(kind_path)"
     "$kind" delete cluster --name "$CLUSTER" "$@"
@@ -76,7 +84,7 @@ case "$command" in
     fi
     ;;
   *)
-    echo "usage: kind.sh create|delete|path" >&2
+    echo "usage: kind.sh create|load|delete|path" >&2
     exit 2
     ;;
 esac
