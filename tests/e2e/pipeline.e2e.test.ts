@@ -10,7 +10,10 @@
  *   4. under load, the consumer Deployment and then the producer Deployment are rolled (the
  *      restart annotation, as `kubectl rollout restart`): no client error but retriable 503s,
  *      every acknowledged message is in Kafka where the API said, and gets consumed;
- *   5. every pod's /metrics, through the API server's pod proxy, has the lag and throughput
+ *   5. under load, one pod of the consumer and then one of the producer are deleted (the
+ *      kubelet runs the preStop sleep, then sends SIGTERM): each logs its shutdown, exits 0
+ *      within the grace period, and nothing acknowledged is lost;
+ *   6. every pod's /metrics, through the API server's pod proxy, has the lag and throughput
  *      series.
  *
  * Run with `make e2e` (`npm run e2e`). Each step needs the ones before it: after a failure the
@@ -23,15 +26,17 @@ import {
   kafkaReady,
   readyEndpointPods,
   restartPatch,
+  statefulSetReady,
   type StrimziKafka,
 } from './support/conditions';
 import { LocalForwarder, ReadyPods } from './support/forwarder';
-import { connectKube, podProxyGet, portForwardTunnels, type Kube } from './support/kube';
+import { connectKube, followLog, podProxyGet, portForwardTunnels, type Kube } from './support/kube';
 import { Ledger, seqOf } from './support/ledger';
 import { runLoad, type Answer, type LoadStats } from './support/load';
 import { matching, parsePrometheus, sum, type Sample } from './support/metrics';
 import { groupLag, joinOffsets, uncommittedAcks, type PartitionOffsets } from './support/offsets';
 import { poll, progress } from './support/poll';
+import { shutdownTimeline } from './support/shutdown';
 import {
   differences,
   latestRelease,
@@ -49,6 +54,8 @@ import {
   E2E_NAMESPACE as NS,
   GROUP,
   KAFKA_CLUSTER,
+  KAFKA_STAND_IN,
+  KAFKA_STAND_IN_STATEFULSET,
   MANAGEMENT_PORT,
   MESSAGES,
   PRODUCER,
@@ -377,14 +384,23 @@ function report(stats: LoadStats): void {
 // ---------------------------------------------------------------------------------------------
 
 step(
-  'the Strimzi Kafka is Ready and both Deployments are Available',
+  KAFKA_STAND_IN
+    ? "the Kafka stand-in's brokers are ready (no Strimzi operator) and both Deployments are Available"
+    : 'the Strimzi Kafka is Ready and both Deployments are Available',
   async () => {
     await poll({
-      what: `Kafka ${KAFKA_CLUSTER}`,
+      what: KAFKA_STAND_IN ? `StatefulSet ${KAFKA_STAND_IN_STATEFULSET}` : `Kafka ${KAFKA_CLUSTER}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 5_000,
       check: async () => {
-        const verdict = kafkaReady(await getKafka());
+        const verdict = KAFKA_STAND_IN
+          ? statefulSetReady(
+              await kube.apps.readNamespacedStatefulSet({
+                name: KAFKA_STAND_IN_STATEFULSET,
+                namespace: NS,
+              }),
+            )
+          : kafkaReady(await getKafka());
         return { value: verdict.ready ? true : undefined, status: verdict.status };
       },
     });
@@ -487,19 +503,45 @@ step(
   DRAIN_TIMEOUT_MS * 3 + 30 * 60_000,
 );
 
+/**
+ * Load from ROLL_CLIENTS clients while `disturb` runs (and 10 s after, on the new pods), then
+ * what every disturbance must leave: no client error but retriable 503s, no request without an
+ * answer, every acknowledged message in Kafka where the API said, all of them consumed, and
+ * nothing dead-lettered.
+ */
+async function underLoad(disturb: () => Promise<void>): Promise<void> {
+  let going = true;
+  const load = runLoad({
+    ledger,
+    send,
+    concurrency: ROLL_CLIENTS,
+    keepGoing: () => going,
+    batchSize: BATCH,
+    firstSeq: nextSeq,
+  });
+  try {
+    await disturb();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  } finally {
+    going = false;
+  }
+  const stats = await load;
+  nextSeq = stats.nextSeq;
+  report(stats);
+  const summary = ledger.summary();
+  expect(summary.failures).toEqual([]);
+  expect(summary.unanswered).toBe(0);
+
+  const found = await readBack();
+  expect(ledger.lost(found)).toEqual([]);
+  await waitConsumed('the consumer group after the disturbance');
+  expect(await topicEnd(DLQ_TOPIC)).toBe(dlqBefore);
+}
+
 step(
   'rolling the consumer, then the producer, under load: only 503s, no acknowledged message lost',
-  async () => {
-    let rolling = true;
-    const load = runLoad({
-      ledger,
-      send,
-      concurrency: ROLL_CLIENTS,
-      keepGoing: () => rolling,
-      batchSize: BATCH,
-      firstSeq: nextSeq,
-    });
-    try {
+  () =>
+    underLoad(async () => {
       for (const name of [CONSUMER, PRODUCER]) {
         progress(`rolling Deployment ${name} (restart annotation)`);
         await kube.apps.patchNamespacedDeployment(
@@ -508,23 +550,52 @@ step(
         );
         await waitRolledOut(name, ROLL_TIMEOUT_MS);
       }
-      // Some load on the new producer pods too.
-      await new Promise((resolve) => setTimeout(resolve, 10_000));
-    } finally {
-      rolling = false;
-    }
-    const stats = await load;
-    nextSeq = stats.nextSeq;
-    report(stats);
-    const summary = ledger.summary();
-    expect(summary.failures).toEqual([]);
-    expect(summary.unanswered).toBe(0);
+    }),
+  ROLL_TIMEOUT_MS * 2 + DRAIN_TIMEOUT_MS * 2 + 10 * 60_000,
+);
 
-    const found = await readBack();
-    expect(ledger.lost(found)).toEqual([]);
-    await waitConsumed('the consumer group after the rolls');
-    expect(await topicEnd(DLQ_TOPIC)).toBe(dlqBefore);
-  },
+/** Deletes one running pod of the Deployment and reads its shutdown from its own log. */
+async function deleteOnePod(deployment: string): Promise<void> {
+  const [victim] = await podsOf(deployment);
+  if (victim === undefined) throw new Error(`no running pod of ${deployment}`);
+  const container = victim.spec.containers[0];
+  const preStop = (container?.lifecycle?.preStop as { sleep?: { seconds?: number } } | undefined)
+    ?.sleep?.seconds;
+  const graceSeconds = victim.spec.terminationGracePeriodSeconds ?? 30;
+  if (container === undefined || preStop === undefined)
+    throw new Error(`pod ${victim.name} has no container with a preStop sleep`);
+  const log = await followLog(kube, NS, victim.name, container.name);
+  const deletedAt = Date.now();
+  progress(`deleting pod ${victim.name} (preStop sleep ${preStop} s, grace ${graceSeconds} s)`);
+  await kube.core.deleteNamespacedPod({ name: victim.name, namespace: NS });
+  const timeout = new Promise<'timeout'>((resolve) =>
+    setTimeout(() => resolve('timeout'), (graceSeconds + 30) * 1000),
+  );
+  const ended = await Promise.race([log.ended.then(() => 'ended' as const), timeout]);
+  log.stop();
+  const timeline = shutdownTimeline(log.lines(), deletedAt);
+  if (typeof timeline === 'string')
+    throw new Error(
+      `pod ${victim.name} (log ${ended}): ${timeline}\n${log.lines().slice(-20).join('\n')}`,
+    );
+  progress(
+    `pod ${victim.name}: ${timeline.reason} ${(timeline.signalAfterMs / 1000).toFixed(1)} s after the deletion, ` +
+      `stopped after ${(timeline.stoppedAfterMs / 1000).toFixed(1)} s with exit code ${timeline.exitCode}`,
+  );
+  expect(timeline.reason).toBe('SIGTERM');
+  // The kubelet runs the preStop sleep before it signals the process (1 s for clock steps).
+  expect(timeline.signalAfterMs).toBeGreaterThanOrEqual(preStop * 1000 - 1_000);
+  expect(timeline.exitCode).toBe(0);
+  expect(timeline.stoppedAfterMs).toBeLessThan(graceSeconds * 1000);
+  await waitRolledOut(deployment, ROLL_TIMEOUT_MS);
+}
+
+step(
+  'a pod of the consumer, then of the producer, deleted under load: preStop, SIGTERM, exit 0 in the grace period; nothing lost',
+  () =>
+    underLoad(async () => {
+      for (const name of [CONSUMER, PRODUCER]) await deleteOnePod(name);
+    }),
   ROLL_TIMEOUT_MS * 2 + DRAIN_TIMEOUT_MS * 2 + 10 * 60_000,
 );
 

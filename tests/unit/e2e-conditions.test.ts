@@ -4,6 +4,7 @@ import {
   podReady,
   readyEndpointPods,
   restartPatch,
+  statefulSetReady,
 } from '../e2e/support/conditions';
 
 describe('e2e conditions', () => {
@@ -140,5 +141,37 @@ describe('e2e conditions', () => {
         { endpoints: [{ conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'a' } }] },
       ]),
     ).toEqual(['a', 'b']);
+  });
+
+  test('a StatefulSet is ready with every replica of the current revision ready', () => {
+    const base = { metadata: { generation: 2 }, spec: { replicas: 3 } };
+    expect(statefulSetReady(undefined).ready).toBe(false);
+    expect(statefulSetReady({ ...base, status: { observedGeneration: 1 } }).status).toMatch(
+      /not yet observed/,
+    );
+    const rolling = {
+      observedGeneration: 2,
+      readyReplicas: 3,
+      updatedReplicas: 2,
+      currentRevision: 'a',
+      updateRevision: 'b',
+    };
+    expect(statefulSetReady({ ...base, status: rolling }).status).toBe('2 of 3 replicas updated');
+    const updatedNotReady = {
+      ...rolling,
+      updatedReplicas: 3,
+      readyReplicas: 2,
+      currentRevision: 'b',
+    };
+    expect(statefulSetReady({ ...base, status: updatedNotReady })).toEqual({
+      ready: false,
+      status: '2 of 3 replicas ready',
+    });
+    expect(statefulSetReady({ ...base, status: { ...updatedNotReady, readyReplicas: 3 } })).toEqual(
+      {
+        ready: true,
+        status: '3 of 3 replicas ready',
+      },
+    );
   });
 });

@@ -120,3 +120,33 @@ export function readyEndpointPods(slices: readonly EndpointSliceLike[]): string[
   );
   return [...new Set(names)].sort();
 }
+
+export interface StatefulSetLike {
+  metadata?: { name?: string; generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+  };
+}
+
+/** Every replica of the current revision ready, as `kubectl rollout status statefulset` decides. */
+export function statefulSetReady(set: StatefulSetLike | undefined): Verdict {
+  if (set === undefined) return { ready: false, status: 'no StatefulSet yet' };
+  const want = set.spec?.replicas ?? 1;
+  const s = set.status ?? {};
+  const generation = set.metadata?.generation ?? 0;
+  if ((s.observedGeneration ?? 0) < generation) {
+    return { ready: false, status: `generation ${generation} not yet observed` };
+  }
+  const ready = s.readyReplicas ?? 0;
+  const updated = s.updatedReplicas ?? 0;
+  if (updated < want || (s.updateRevision && s.currentRevision !== s.updateRevision)) {
+    return { ready: false, status: `${updated} of ${want} replicas updated` };
+  }
+  if (ready < want) return { ready: false, status: `${ready} of ${want} replicas ready` };
+  return { ready: true, status: `${ready} of ${want} replicas ready` };
+}
