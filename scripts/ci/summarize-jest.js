@@ -1,20 +1,31 @@
 #!/usr/bin/env node
-// Prints the one line CI reads, "N passed, N failed", from jest's --json output.
-// A missing or empty report, or a run with no test executed, is a failure that shows.
+// Prints the one line CI reads, "N passed, N failed", from jest's --json reports (one or more
+// files, summed). A missing or unreadable report (a stage that did not run its tests) counts as
+// one failed test; a run with no test executed fails too, and both say so on stderr.
 const { readFileSync } = require('node:fs');
 
-const file = process.argv[2];
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch (error) {
-  console.error(`no jest report at ${file}: ${error.message}`);
-  console.log('0 passed, 0 failed');
-  process.exit(1);
+const files = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+let ok = files.length > 0;
+for (const file of files) {
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    console.error(`no jest report at ${file} (its stage did not run its tests): ${error.message}`);
+    failed += 1;
+    ok = false;
+    continue;
+  }
+  const filePassed = report.numPassedTests ?? 0;
+  const fileFailed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  const pending = report.numPendingTests ?? 0;
+  if (pending > 0) console.error(`${file}: ${pending} test(s) skipped`);
+  if (filePassed === 0) console.error(`${file}: no test passed`);
+  passed += filePassed;
+  failed += fileFailed;
+  ok = ok && fileFailed === 0 && filePassed > 0 && report.success === true;
 }
-const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
-const pending = report.numPendingTests ?? 0;
-if (pending > 0) console.error(`${pending} test(s) skipped`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 && report.success ? 0 : 1);
+process.exit(ok ? 0 : 1);
