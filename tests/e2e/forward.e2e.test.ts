@@ -119,7 +119,15 @@ test('the producer API on 127.0.0.1:8080 takes a message; both management ports 
 
 test("Kafka's tools through the broker forwards: every broker, every partition led and in sync", () => {
   const endpoints = kafkaTool(['cluster', 'list-endpoints']);
-  for (const port of HOST_BROKERS) expect(endpoints).toContain(`127.0.0.1:${port}`);
+  // Rows "ID HOST PORT RACK STATE ENDPOINT_TYPE": each broker advertises a forwarded port.
+  const advertised = endpoints
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\S+)\s+(\d+)\s+\S+\s+(\S+)\s+broker\b/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((m) => ({ host: m[2], port: Number(m[3]), state: m[4] }));
+  expect(advertised).toEqual(
+    HOST_BROKERS.map((port) => ({ host: '127.0.0.1', port, state: 'unfenced' })),
+  );
   const described = kafkaTool(['topics', '--describe', '--topic', TOPIC]);
   const partitions = described
     .split('\n')
@@ -150,7 +158,7 @@ test('Ctrl-C stops every forward', async () => {
       const open = await openPorts();
       return {
         value: open.length === 0 ? true : undefined,
-        status: `still open: ${open.join(', ')}`,
+        status: open.length === 0 ? 'all closed' : `still open: ${open.join(', ')}`,
       };
     },
   });
