@@ -14,7 +14,8 @@
  *      kubelet runs the preStop sleep, then sends SIGTERM): each logs its shutdown, exits 0
  *      within the grace period, and nothing acknowledged is lost;
  *   6. every pod's /metrics, through the API server's pod proxy, has the lag and throughput
- *      series.
+ *      series;
+ *   7. no container in the namespace restarted (an OOM kill or a failed liveness probe would).
  *
  * Run with `make e2e` (`npm run e2e`). Each step needs the ones before it: after a failure the
  * rest are reported as failed, never as passed.
@@ -376,7 +377,8 @@ function report(stats: LoadStats): void {
   const rate = Math.round((stats.messages / stats.durationMs) * 1000);
   progress(
     `load: ${stats.messages} messages in ${stats.requests} requests, ${(stats.durationMs / 1000).toFixed(1)} s ` +
-      `(${rate} messages/s); so far ${summary.acked} acknowledged, ${summary.retried503} retried 503s, ` +
+      `(${rate} messages/s), longest pause without an acknowledgement ${(stats.longestAckGapMs / 1000).toFixed(1)} s; ` +
+      `so far ${summary.acked} acknowledged, ${summary.retried503} retried 503s, ` +
       `${summary.failures.length} failures; forwarder: ${api.connections} connections over ${JSON.stringify(Object.fromEntries(api.perPod))}`,
   );
 }
@@ -644,4 +646,18 @@ step("every pod's /metrics (through the pod proxy) has the lag and throughput se
     }
     progress(`${deployment}: ${scraped.size} pod(s) expose ${series.length} series each`);
   }
+});
+
+step('no container restarted in the namespace: neither a service nor a broker', async () => {
+  const pods = await kube.core.listNamespacedPod({ namespace: NS });
+  const restarted = pods.items.flatMap((pod) =>
+    (pod.status?.containerStatuses ?? [])
+      .filter((c) => c.restartCount > 0)
+      .map(
+        (c) =>
+          `${pod.metadata?.name}/${c.name}: ${c.restartCount} restart(s), last ${c.lastState?.terminated?.reason ?? '?'}`,
+      ),
+  );
+  expect(restarted).toEqual([]);
+  progress(`${pods.items.length} pods in ${NS}, no container restarted`);
 });

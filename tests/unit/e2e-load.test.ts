@@ -94,4 +94,22 @@ describe('e2e load', () => {
       '200 with 1 results for 2 messages',
     ]);
   });
+
+  test('reports the longest time without an acknowledgement', async () => {
+    let clock = 1_000;
+    const answers: Answer[] = [ok(1, 0), { status: 503, retryAfterSeconds: 1 }, ok(1, 1), ok(1, 2)];
+    const stats = await runLoad({
+      ledger: new Ledger('r'),
+      concurrency: 1,
+      total: 3,
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+      send: async () => {
+        clock += 10;
+        return answers.shift() ?? ok(1, 9);
+      },
+    });
+    // 10 ms to the first ack; then a 503, 1 s of Retry-After and two requests: 1,020 ms.
+    expect(stats.longestAckGapMs).toBe(1_020);
+  });
 });

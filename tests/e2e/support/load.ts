@@ -39,6 +39,8 @@ export interface LoadOptions {
   /** First seq (default 0): a second load on the same ledger continues the numbering. */
   firstSeq?: number;
   sleep?: (ms: number) => Promise<unknown>;
+  /** The clock (tests give a fake one). */
+  now?: () => number;
 }
 
 export interface LoadStats {
@@ -48,6 +50,8 @@ export interface LoadStats {
   /** Next free seq. */
   nextSeq: number;
   maxInFlight: number;
+  /** The longest time without an acknowledgement, from the start to the last one: the pause a disturbance caused. */
+  longestAckGapMs: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
@@ -64,7 +68,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   let requests = 0;
   let inFlight = 0;
   let maxInFlight = 0;
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const started = now();
+  let lastAckAt = started;
+  let longestAckGapMs = 0;
 
   const takeBatch = (): number[] => {
     if (options.keepGoing !== undefined && !options.keepGoing()) return [];
@@ -98,6 +105,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
               ledger.fail(seq, `200 with ${results.length} results for ${batch.length} messages`);
           } else {
             batch.forEach((seq, i) => ledger.ack(seq, results[i] as Ack));
+            const at = now();
+            longestAckGapMs = Math.max(longestAckGapMs, at - lastAckAt);
+            lastAckAt = at;
           }
           break;
         }
@@ -118,8 +128,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   return {
     requests,
     messages: next - (options.firstSeq ?? 0),
-    durationMs: Date.now() - started,
+    durationMs: now() - started,
     nextSeq: next,
     maxInFlight,
+    longestAckGapMs,
   };
 }
