@@ -1,7 +1,8 @@
 /**
  * The watchdog of scripts/watchdog.ts, with a real owner process: when the owner is
  * SIGKILLed the tracked processes are stopped and the given folder removed; after a
- * release they are left alone.
+ * release they are left alone. Real processes running the built module (dist/, which
+ * `npm test` builds first): an integration test, so that the unit project needs no build.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
