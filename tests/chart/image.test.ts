@@ -28,7 +28,9 @@ test('the runtime stages: pinned Node LTS, numeric non-root user, node as PID 1 
   const keyword = (name: string) =>
     runtime?.instructions.find((item) => item.keyword === name)?.args;
   expect(keyword('USER')).toMatch(/^[1-9]\d*:[1-9]\d*$/);
-  expect(keyword('ENTRYPOINT')).toBe('["node", "--enable-source-maps"]');
+  expect(keyword('ENTRYPOINT')).toBe(
+    '["node", "--enable-source-maps", "--disable-warning=TimeoutNegativeWarning"]',
+  );
   for (const stage of stages.filter((item) => !stages.some((other) => other.name === item.from))) {
     // Every external base image: node, an LTS major (22 or 24), an exact version.
     expect(stage.from).toMatch(/^node:(22|24)\.\d+\.\d+-[a-z]+-slim$/);

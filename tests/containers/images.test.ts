@@ -251,6 +251,7 @@ describeDocker('the service images', () => {
       expect([...labels.Entrypoint, ...labels.Cmd]).toEqual([
         'node',
         '--enable-source-maps',
+        '--disable-warning=TimeoutNegativeWarning',
         `dist/services/${target}/main.js`,
       ]);
       expect(labels.User).toBe(`${pods[target].user}:${pods[target].group}`);

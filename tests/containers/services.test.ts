@@ -196,6 +196,19 @@ describeDocker('the images, run as the chart runs them', () => {
       ),
     );
 
+    // Every line either container printed is one of the service's JSON log lines: no runtime
+    // warning on a normal start (Node 24's TimeoutNegativeWarning, from kafkajs, was one).
+    for (const container of [api, consuming]) {
+      const other = container
+        .logs()
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('{'));
+      expect({ container: container.name, other }).toEqual({
+        container: container.name,
+        other: [],
+      });
+    }
+
     // As the chart runs it: the numeric user, and nothing on the root filesystem is writable.
     expect(dockerOk(['exec', api.name, 'id', '-u']).trim()).toBe(String(api.pod.user));
     const write = dockerOk(['exec', api.name, 'sh', '-c', 'touch /app/x 2>&1 || true']);
