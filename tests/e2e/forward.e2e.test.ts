@@ -8,9 +8,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { poll, progress } from './support/poll';
+import { isOpen } from './support/ports';
 import { TOPIC } from './settings';
 
 const ROOT = join(__dirname, '..', '..');
@@ -21,21 +21,6 @@ const HOST_BROKERS = [19092, 19093, 19094];
 
 let forward: ChildProcess | undefined;
 let forwardOutput = '';
-
-function isOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const allPorts = [API, ...MANAGEMENT, ...HOST_BROKERS];
 

@@ -20,7 +20,6 @@
  * Run with `make e2e` (`npm run e2e`). Each step needs the ones before it: after a failure the
  * rest are reported as failed, never as passed.
  */
-import { connect } from 'node:net';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
   deploymentRolledOut,
@@ -37,6 +36,7 @@ import { runLoad, type Answer, type LoadStats } from './support/load';
 import { matching, parsePrometheus, sum, type Sample } from './support/metrics';
 import { groupLag, joinOffsets, uncommittedAcks, type PartitionOffsets } from './support/offsets';
 import { poll, progress } from './support/poll';
+import { isOpen } from './support/ports';
 import { shutdownTimeline } from './support/shutdown';
 import {
   differences,
@@ -182,21 +182,6 @@ async function waitRolledOut(name: string, timeoutMs: number): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // Kafka through the `host` listener (the forwards of `make forward`, or our own)
-
-function isOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** kafkajs through the listener whose brokers advertise 127.0.0.1: forwarded per broker pod. */
 async function connectKafka(): Promise<void> {
