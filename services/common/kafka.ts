@@ -1,17 +1,24 @@
 /**
  * The one module that knows kafkajs is the Kafka client. Services ask it for clients
- * built from validated configuration; kafkajs' own log lines go to pino. Keeping this
- * seam small is what would let a successor client replace kafkajs.
+ * built from validated configuration; kafkajs' own log lines go to pino, at the levels of
+ * kafka-log-levels.ts, and what they say about each broker's reachability is logged once per
+ * change (broker-reachability.ts). Keeping this seam small is what would let a successor
+ * client replace kafkajs.
  */
 import {
   Kafka,
   logLevel,
   Partitioners,
+  type ISocketFactory,
   type KafkaConfig,
   type LogEntry,
+  type logCreator,
   type RetryOptions,
   type SASLOptions,
 } from 'kafkajs';
+import createKafkajsSocketFactory from 'kafkajs/src/network/socketFactory';
+import { BrokerReachability, type BrokerChange } from './broker-reachability';
+import { kafkaLogVerdict, LIMITED_RETRIES_WARNING, type KafkaLogLevel } from './kafka-log-levels';
 import type { Logger } from './logger';
 import type { CommonConfig } from './config';
 
@@ -41,22 +48,142 @@ export type {
   TopicMessages,
 } from 'kafkajs';
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+const LEVELS: Record<number, KafkaLogLevel> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 };
 
-/** kafkajs logs at info about every (re)connection; those are debug for us. */
-function pinoLogCreator(logger: Logger) {
-  const kafkaLogger = logger.child({ component: 'kafkajs' });
-  return () =>
-    ({ level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
-      const target = LEVELS[level] ?? 'debug';
-      kafkaLogger[target === 'info' ? 'debug' : target](extra, message);
+/**
+ * Connections to a broker that still fail after this long are an error: a broker restart
+ * or a leader moving takes less; a broker this service needs and cannot reach for a minute
+ * is a problem for someone to look at.
+ */
+export const BROKER_UNREACHABLE_ERROR_AFTER_MS = 60_000;
+
+/** What the Kafka clients of one service logger share. */
+interface KafkaLogSink {
+  /** kafkajs' own lines. */
+  readonly kafkajs: Logger;
+  /** Our lines about the brokers. */
+  readonly logger: Logger;
+  readonly brokers: BrokerReachability;
+  limitedRetriesExplained: boolean;
+}
+
+/** One per service logger: every client of a process (producers, admin, consumer) adds evidence. */
+const sinks = new WeakMap<Logger, KafkaLogSink>();
+
+function sinkFor(logger: Logger): KafkaLogSink {
+  let sink = sinks.get(logger);
+  if (!sink) {
+    sink = {
+      kafkajs: logger.child({ component: 'kafkajs' }),
+      logger,
+      brokers: new BrokerReachability({ escalateAfterMs: BROKER_UNREACHABLE_ERROR_AFTER_MS }),
+      limitedRetriesExplained: false,
     };
+    sinks.set(logger, sink);
+  }
+  return sink;
+}
+
+function logBrokerChange(logger: Logger, change: BrokerChange | undefined): void {
+  if (!change) return;
+  switch (change.kind) {
+    case 'unreachable':
+      logger.warn(
+        { broker: change.broker, error: change.error },
+        'Kafka broker unreachable; kafkajs keeps trying (each attempt at debug)',
+      );
+      return;
+    case 'still-unreachable':
+      logger.error(
+        {
+          broker: change.broker,
+          error: change.error,
+          downForMs: change.downForMs,
+          failedAttempts: change.failedAttempts,
+        },
+        'Kafka broker still unreachable',
+      );
+      return;
+    case 'reachable-again':
+      logger.info(
+        {
+          broker: change.broker,
+          downForMs: change.downForMs,
+          failedAttempts: change.failedAttempts,
+        },
+        'Kafka broker reachable again',
+      );
+      return;
+  }
+}
+
+export interface KafkaClientOptions {
+  /**
+   * Why this client's idempotent producers may run out of retries. kafkajs' warning
+   * LIMITED_RETRIES_WARNING (printed for every such producer) is then debug, and this reason
+   * is logged once at info in its place. Without it the warning stays a warning.
+   */
+  limitedIdempotentRetries?: string;
+}
+
+/**
+ * kafkajs' entries at the levels of kafka-log-levels.ts; the brokers' reachability they
+ * reveal as one line per change. kafkajs logs only from info up here (logLevel below), so
+ * this runs for rare entries, never per request.
+ */
+function pinoLogCreator(sink: KafkaLogSink, options: KafkaClientOptions): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      const verdict = kafkaLogVerdict({
+        namespace,
+        level: LEVELS[level] ?? 'debug',
+        message,
+        fields,
+      });
+      let target = verdict.level;
+      if (verdict.limitedIdempotentRetries && options.limitedIdempotentRetries !== undefined) {
+        target = 'debug';
+        if (!sink.limitedRetriesExplained) {
+          sink.limitedRetriesExplained = true;
+          sink.logger.info(
+            `kafkajs warns "${LIMITED_RETRIES_WARNING}"; intended here: ${options.limitedIdempotentRetries}`,
+          );
+        }
+      }
+      if (verdict.brokerFailed) {
+        const { broker, error } = verdict.brokerFailed;
+        logBrokerChange(sink.logger, sink.brokers.failed(broker, error));
+      }
+      if (verdict.brokerAnswered) {
+        logBrokerChange(sink.logger, sink.brokers.answered(verdict.brokerAnswered));
+      }
+      sink.kafkajs[target](fields, message);
+    };
+}
+
+const kafkajsSocketFactory = createKafkajsSocketFactory();
+
+/**
+ * kafkajs' own sockets, each watched for the first bytes the broker sends on it (its answer
+ * to the first request): the evidence that a broker is reachable again, which kafkajs only
+ * logs at debug. kafkajs adds its own 'data' listener synchronously after the factory returns,
+ * so this one neither starts the flow early nor misses data; it is gone after one chunk.
+ */
+export function answerWatchingSocketFactory(
+  onAnswer: (broker: string) => void,
+  base: ISocketFactory = kafkajsSocketFactory,
+): ISocketFactory {
+  return (args) => {
+    const socket = base(args);
+    socket.once('data', () => onAnswer(`${args.host}:${args.port}`));
+    return socket;
+  };
 }
 
 function saslOptions(config: CommonConfig): SASLOptions | undefined {
@@ -67,8 +194,13 @@ function saslOptions(config: CommonConfig): SASLOptions | undefined {
   return { mechanism, username, password };
 }
 
-export function kafkaClientConfig(config: CommonConfig, logger: Logger): KafkaConfig {
+export function kafkaClientConfig(
+  config: CommonConfig,
+  logger: Logger,
+  options: KafkaClientOptions = {},
+): KafkaConfig {
   const sasl = saslOptions(config);
+  const sink = sinkFor(logger);
   return {
     clientId: config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,
@@ -77,12 +209,19 @@ export function kafkaClientConfig(config: CommonConfig, logger: Logger): KafkaCo
     connectionTimeout: config.KAFKA_CONNECTION_TIMEOUT_MS,
     requestTimeout: config.KAFKA_REQUEST_TIMEOUT_MS,
     logLevel: logLevel.INFO,
-    logCreator: pinoLogCreator(logger),
+    logCreator: pinoLogCreator(sink, options),
+    socketFactory: answerWatchingSocketFactory((broker) =>
+      logBrokerChange(sink.logger, sink.brokers.answered(broker)),
+    ),
   };
 }
 
-export function createKafka(config: CommonConfig, logger: Logger): Kafka {
-  return new Kafka(kafkaClientConfig(config, logger));
+export function createKafka(
+  config: CommonConfig,
+  logger: Logger,
+  options: KafkaClientOptions = {},
+): Kafka {
+  return new Kafka(kafkaClientConfig(config, logger, options));
 }
 
 /**

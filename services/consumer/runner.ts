@@ -112,7 +112,9 @@ export class ConsumerRunner {
       this.joined = false;
       metrics.assignedPartitions.set(0);
       if (!payload.restart) this.fatal = payload.error;
-      logger.error(
+      // A crash kafkajs restarts from (a retriable error, e.g. Kafka unreachable for a while)
+      // is an expected condition it recovers from: a warning. One it does not is an error.
+      logger[payload.restart ? 'warn' : 'error'](
         { err: payload.error, restart: payload.restart },
         payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good',
       );

@@ -45,6 +45,17 @@ function producerRetry(config: ProducerConfig): RetryOptions {
   return { retries, initialRetryTime: 100, maxRetryTime: 1000, factor: 0.2, multiplier: 2 };
 }
 
+/**
+ * Said once at start in place of kafkajs' warning, which it prints for every producer (each
+ * leader's, and each replacement). The setting is right: unlimited retries would keep a send
+ * retrying long after its request got 503, and its records could then land behind newer ones
+ * of the same key.
+ */
+const LIMITED_RETRIES_REASON =
+  'a send retries for about PRODUCE_TIMEOUT_MS, then fails (503, its messages may have been ' +
+  'written) and its producer is replaced by one with a new producer id, so no sequence ' +
+  'number is reused; within a send the broker still drops duplicates';
+
 runMain('producer', async () => {
   const config = loadProducerConfig();
   const apiKeys = loadApiKeys(config);
@@ -55,7 +66,9 @@ runMain('producer', async () => {
   lifecycle.installCrashHandlers();
   const registry = createMetricsRegistry('producer');
 
-  const clientConfig = kafkaClientConfig(config, logger);
+  const clientConfig = kafkaClientConfig(config, logger, {
+    limitedIdempotentRetries: LIMITED_RETRIES_REASON,
+  });
   const sender = new KafkaSender({
     kafka: new Kafka({ ...clientConfig, retry: producerRetry(config) }),
     logger,

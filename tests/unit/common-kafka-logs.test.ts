@@ -5,10 +5,12 @@
  * not once per attempt. The entries are shaped exactly as kafkajs 2.2.4 builds them.
  */
 import { Writable } from 'node:stream';
-import { logLevel, type LogEntry } from 'kafkajs';
+import { createServer, type Server } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { loadConsumerConfig } from '../../services/common/config';
-import { kafkaClientConfig } from '../../services/common/kafka';
-import { createLogger } from '../../services/common/logger';
+import { BROKER_UNREACHABLE_ERROR_AFTER_MS, kafkaClientConfig } from '../../services/common/kafka';
+import { createLogger, type Logger } from '../../services/common/logger';
 
 type Line = Record<string, unknown> & { level: string; msg: string };
 
@@ -19,8 +21,7 @@ const LEVEL_LABELS: Record<number, string> = {
   [logLevel.DEBUG]: 'DEBUG',
 };
 
-/** A kafkajs client's log function and the pino lines it wrote (at debug, so nothing is dropped). */
-function kafkajsLog(): { log: (entry: LogEntry) => void; lines: Line[] } {
+function captureLogger(): { logger: Logger; lines: Line[] } {
   const lines: Line[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -30,10 +31,18 @@ function kafkajsLog(): { log: (entry: LogEntry) => void; lines: Line[] } {
       done();
     },
   });
-  const logger = createLogger({ service: 'consumer', level: 'debug', destination });
-  const { logCreator } = kafkaClientConfig(loadConsumerConfig({}), logger);
-  if (!logCreator) throw new Error('the Kafka client configuration has no logCreator');
-  return { log: logCreator(logLevel.INFO), lines };
+  return { logger: createLogger({ service: 'consumer', level: 'debug', destination }), lines };
+}
+
+function logOf(config: KafkaConfig): (entry: LogEntry) => void {
+  if (!config.logCreator) throw new Error('the Kafka client configuration has no logCreator');
+  return config.logCreator(logLevel.INFO);
+}
+
+/** A kafkajs client's log function and the pino lines it wrote (at debug, so nothing is dropped). */
+function kafkajsLog(): { log: (entry: LogEntry) => void; lines: Line[] } {
+  const { logger, lines } = captureLogger();
+  return { log: logOf(kafkaClientConfig(loadConsumerConfig({}), logger)), lines };
 }
 
 function entry(
@@ -179,5 +188,97 @@ describe("kafkajs' log entries in our logs", () => {
     const { log, lines } = kafkajsLog();
     log(entry('Consumer', logLevel.INFO, 'Starting', { groupId: 'event-consumer' }));
     expect(lines).toMatchObject([{ level: 'debug', msg: 'Starting', groupId: 'event-consumer' }]);
+  });
+
+  it('a broker that answers on a new connection is "reachable again", once', async () => {
+    const { logger, lines } = captureLogger();
+    const config = kafkaClientConfig(loadConsumerConfig({}), logger);
+    const log = logOf(config);
+    // Stands in for a broker: it answers (any bytes) on every connection.
+    const server: Server = createServer((socket) => socket.end('answer'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const broker = `127.0.0.1:${port}`;
+      log(
+        entry('Connection', logLevel.ERROR, `Connection error: connect ECONNREFUSED ${broker}`, {
+          broker,
+        }),
+      );
+      const connectOnce = () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = config.socketFactory?.({
+            host: '127.0.0.1',
+            port,
+            // kafkajs passes its `ssl` setting as it is, false without TLS (its type says otherwise).
+            ssl: false as unknown as ConnectionOptions,
+            onConnect: () => undefined,
+          });
+          if (!socket) return reject(new Error('no socketFactory'));
+          socket.on('error', reject);
+          socket.on('data', () => undefined);
+          socket.on('close', () => resolve());
+        });
+      await connectOnce();
+      await connectOnce();
+      const ours = lines.filter((l) => l['component'] === undefined);
+      expect(ours.map((l) => [l.level, l.msg, l['broker']])).toEqual([
+        ['warn', expect.stringContaining('Kafka broker unreachable'), broker],
+        ['info', 'Kafka broker reachable again', broker],
+      ]);
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+  });
+
+  it('a broker whose connections still fail after the threshold is one error', () => {
+    jest.useFakeTimers({ now: new Date('2026-12-02T00:00:00Z') });
+    try {
+      const { log, lines } = kafkajsLog();
+      for (let second = 0; second <= 90; second += 1) {
+        log(refused());
+        jest.advanceTimersByTime(1_000);
+      }
+      expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+      expect(lines.filter((l) => l.level === 'error')).toEqual([
+        expect.objectContaining({
+          msg: 'Kafka broker still unreachable',
+          broker: BROKER,
+          downForMs: BROKER_UNREACHABLE_ERROR_AFTER_MS,
+        }),
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('the limited-retries warning, when the client says why, is that reason once at info', () => {
+    const { logger, lines } = captureLogger();
+    const options = { limitedIdempotentRetries: 'because the test says so' };
+    const first = logOf(kafkaClientConfig(loadConsumerConfig({}), logger, options));
+    const second = logOf(kafkaClientConfig(loadConsumerConfig({}), logger, options));
+    const warning = () =>
+      entry(
+        'Producer',
+        logLevel.WARN,
+        'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+      );
+    first(warning());
+    first(warning());
+    second(warning());
+    expect(lines.map((l) => [l.level, l['component']])).toEqual([
+      ['info', undefined],
+      ['debug', 'kafkajs'],
+      ['debug', 'kafkajs'],
+      ['debug', 'kafkajs'],
+    ]);
+    expect(lines[0]?.msg).toBe(
+      'kafkajs warns "Limiting retries for the idempotent producer may invalidate EoS guarantees"; intended here: because the test says so',
+    );
+    // A client that gives no reason keeps kafkajs' warning.
+    const { log, lines: plain } = kafkajsLog();
+    log(warning());
+    expect(plain.map((l) => l.level)).toEqual(['warn']);
   });
 });
