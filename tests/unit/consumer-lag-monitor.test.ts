@@ -1,4 +1,5 @@
-import pino from 'pino';
+import { Writable } from 'node:stream';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Admin, RecordTimestampReader } from '../../services/common/kafka';
 import { LagMonitor } from '../../services/consumer/lag-monitor';
@@ -12,7 +13,11 @@ interface State {
   down?: boolean;
 }
 
-function setup(state: State, timestamps: (offset: string) => number | undefined | Error) {
+function setup(
+  state: State,
+  timestamps: (offset: string) => number | undefined | Error,
+  logger: Logger = pino({ level: 'silent' }),
+) {
   let now = 100_000;
   const reads: string[] = [];
   // Only the three admin calls the monitor makes are faked; the rest of Admin is unused.
@@ -55,7 +60,7 @@ function setup(state: State, timestamps: (offset: string) => number | undefined 
     topics: ['events'],
     intervalMs: 1000,
     metrics,
-    logger: pino({ level: 'silent' }),
+    logger,
     now: () => now,
   });
   const read = async (name: string) => {
@@ -135,5 +140,40 @@ describe('LagMonitor', () => {
     // Offset 0 was appended when the log end first passed it: about t=100.1 s, 9.9 s ago.
     expect(await t.lagSeconds()).toBeCloseTo(9.9, 5);
     expect(await t.lagMessages()).toBe(100);
+  });
+
+  it('logs a failure that readiness calls a blip at debug, then one warning and one recovery line', async () => {
+    const levels: Array<[string, string]> = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const line = JSON.parse(chunk.toString()) as { level: number; msg: string };
+        levels.push([pino.levels.labels[line.level] ?? String(line.level), line.msg]);
+        done();
+      },
+    });
+    const state: State = { committed: 50, high: 50, low: 0 };
+    const t = setup(state, () => 1, pino({ level: 'debug' }, destination));
+    await t.monitor.refreshOnce();
+    // At start, or a blip: the next refresh works.
+    state.down = true;
+    await t.monitor.refreshOnce();
+    state.down = false;
+    await t.monitor.refreshOnce();
+    expect(levels).toEqual([['debug', 'consumer lag refresh failed; trying again']]);
+    // Failing for a whole interval: readiness says Kafka is unreachable, and so does the log, once.
+    levels.length = 0;
+    state.down = true;
+    for (let refresh = 0; refresh < 5; refresh += 1) {
+      await t.monitor.refreshOnce();
+      t.advance(500);
+    }
+    state.down = false;
+    await t.monitor.refreshOnce();
+    expect(levels).toEqual([
+      ['debug', 'consumer lag refresh failed; trying again'],
+      ['debug', 'consumer lag refresh failed; trying again'],
+      ['warn', 'consumer lag refresh failed; metrics keep the last values'],
+      ['info', 'consumer lag refresh works again'],
+    ]);
   });
 });
