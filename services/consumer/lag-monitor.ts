@@ -60,7 +60,10 @@ export class LagMonitor {
   private lastStartedAt = 0;
   private intervalTimer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
+  /** The last refresh's error, while refreshes fail. */
   private lastError: string | undefined;
+  /** The last problem logged at warn, while refreshes fail. */
+  private warnedError: string | undefined;
   private failuresInARow = 0;
   private failingSince: number | undefined;
 
@@ -238,22 +241,30 @@ export class LagMonitor {
     this.failuresInARow += 1;
     this.failingSince ??= this.lastStartedAt;
     const text = error instanceof Error ? error.message : String(error);
-    // One warning per distinct problem, not one per refresh.
-    if (text !== this.lastError) {
+    this.lastError = text;
+    // A failure that readiness still calls a blip is debug: at every start the first refresh
+    // may meet a group coordinator still being elected ("This is not the correct coordinator").
+    if (this.readiness().ok) {
+      this.options.logger.debug({ err: error }, 'consumer lag refresh failed; trying again');
+      return;
+    }
+    // Then one warning per distinct problem, not one per refresh.
+    if (text !== this.warnedError) {
       this.options.logger.warn(
         { err: error },
         'consumer lag refresh failed; metrics keep the last values',
       );
-      this.lastError = text;
+      this.warnedError = text;
     }
   }
 
   private reportRecovery(): void {
     this.failuresInARow = 0;
     this.failingSince = undefined;
-    if (this.lastError !== undefined) {
+    this.lastError = undefined;
+    if (this.warnedError !== undefined) {
       this.options.logger.info('consumer lag refresh works again');
-      this.lastError = undefined;
+      this.warnedError = undefined;
     }
   }
 }
