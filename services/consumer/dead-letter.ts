@@ -1,10 +1,13 @@
 /**
  * Dead letters: a message the handler could not process is written to the dead-letter
  * topic with its original key, value and headers, plus headers that say where it came
- * from and why it failed. The producer is idempotent with acks=all, so a retried write
- * is not duplicated by the producer's own retries.
+ * from and why it failed. The writer is idempotent with acks=all, so a retried write is
+ * not duplicated by the producer's own retries, and it replaces its producer after a
+ * failed write, so a write whose answer was lost cannot make a later one (another source
+ * partition's, hashed to the same dead-letter partition) pass for its duplicate.
  */
-import type { IHeaders, Message, Producer } from '../common/kafka';
+import type { IHeaders, Message } from '../common/kafka';
+import type { SafeIdempotentWriter } from '../common/safe-idempotent-writer';
 import type { ConsumedMessage } from './message';
 
 export const DEAD_LETTER_HEADERS = {
@@ -71,18 +74,25 @@ export interface DeadLetterSink {
   write(message: ConsumedMessage, failure: Failure): Promise<void>;
 }
 
+export interface DeadLetterPublisherOptions {
+  writer: Pick<SafeIdempotentWriter, 'send'>;
+  topic: string;
+  consumerGroup: string;
+  /** How long the broker may wait for all in-sync replicas (acks=all). */
+  ackTimeoutMs: number;
+}
+
 export class DeadLetterPublisher implements DeadLetterSink {
-  constructor(
-    private readonly producer: Producer,
-    private readonly topic: string,
-    private readonly consumerGroup: string,
-  ) {}
+  constructor(private readonly options: DeadLetterPublisherOptions) {}
 
   async write(message: ConsumedMessage, failure: Failure): Promise<void> {
-    await this.producer.send({
-      topic: this.topic,
+    const { writer, topic, consumerGroup, ackTimeoutMs } = this.options;
+    await writer.send({
       acks: -1,
-      messages: [buildDeadLetter(message, failure, this.consumerGroup, new Date())],
+      timeout: ackTimeoutMs,
+      topicMessages: [
+        { topic, messages: [buildDeadLetter(message, failure, consumerGroup, new Date())] },
+      ],
     });
   }
 }

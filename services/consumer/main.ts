@@ -5,16 +5,12 @@
  */
 import { loadConsumerConfig } from '../common/config';
 import { Health } from '../common/health';
-import {
-  createKafka,
-  createProbeKafka,
-  createRecordTimestampReader,
-  defaultPartitioner,
-} from '../common/kafka';
+import { createKafka, createProbeKafka, createRecordTimestampReader } from '../common/kafka';
 import { Lifecycle, runMain } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
 import { createMetricsRegistry } from '../common/metrics';
+import { retriesWithin, SafeIdempotentWriter } from '../common/safe-idempotent-writer';
 import { DeadLetterPublisher } from './dead-letter';
 import { loadHandler } from './handler-loader';
 import { LagMonitor } from './lag-monitor';
@@ -43,18 +39,22 @@ runMain('consumer', async () => {
     maxMs: config.HANDLER_RETRY_BACKOFF_MAX_MS,
   };
 
-  const deadLetterProducer = kafka.producer({
-    idempotent: true,
-    allowAutoTopicCreation: false,
-    createPartitioner: defaultPartitioner,
+  // A write that outlives DLQ_WRITE_TIMEOUT_MS fails and its producer is replaced; the
+  // processor then pauses the partition and writes the letter again.
+  const deadLetterWriter = new SafeIdempotentWriter({
+    kafka,
+    logger: logger.child({ component: 'dead-letter-writer' }),
+    retry: retriesWithin(config.DLQ_WRITE_TIMEOUT_MS),
+    sendTimeoutMs: config.DLQ_WRITE_TIMEOUT_MS,
   });
   const processor = new MessageProcessor({
     handler,
-    deadLetters: new DeadLetterPublisher(
-      deadLetterProducer,
-      config.DLQ_TOPIC,
-      config.CONSUMER_GROUP_ID,
-    ),
+    deadLetters: new DeadLetterPublisher({
+      writer: deadLetterWriter,
+      topic: config.DLQ_TOPIC,
+      consumerGroup: config.CONSUMER_GROUP_ID,
+      ackTimeoutMs: Math.min(config.DLQ_WRITE_TIMEOUT_MS, config.KAFKA_REQUEST_TIMEOUT_MS),
+    }),
     metrics,
     logger,
     maxRetries: config.HANDLER_MAX_RETRIES,
@@ -96,7 +96,7 @@ runMain('consumer', async () => {
   // Shutdown order: stop consuming (commit, leave the group), then the clients it used.
   lifecycle.onShutdown('consumer', () => runner.stop());
   lifecycle.onShutdown('lag monitor', () => lagMonitor.stop());
-  lifecycle.onShutdown('dead-letter producer', () => deadLetterProducer.disconnect());
+  lifecycle.onShutdown('dead-letter producer', () => deadLetterWriter.disconnect());
   const management = await startManagementServer({
     port: config.MANAGEMENT_PORT,
     health,
@@ -109,7 +109,7 @@ runMain('consumer', async () => {
   // Kafka may not be reachable yet: keep trying (not ready meanwhile) instead of exiting.
   for (let attempt = 1; !stopping.signal.aborted; attempt += 1) {
     try {
-      await deadLetterProducer.connect();
+      await deadLetterWriter.connect();
       await runner.start();
       logger.info(
         {

@@ -1,6 +1,8 @@
+import type { ProducerBatch } from 'kafkajs';
 import {
   buildDeadLetter,
   DEAD_LETTER_HEADERS as H,
+  DeadLetterPublisher,
   errorText,
   MAX_ERROR_HEADER_CHARS,
 } from '../../services/consumer/dead-letter';
@@ -74,5 +76,33 @@ describe('errorText', () => {
     const text = errorText(new Error('x'.repeat(5000)));
     expect(text).toHaveLength(MAX_ERROR_HEADER_CHARS);
     expect(text.endsWith('…')).toBe(true);
+  });
+});
+
+describe('DeadLetterPublisher', () => {
+  it('sends one letter to the dead-letter topic through the writer, acks=all', async () => {
+    const sent: ProducerBatch[] = [];
+    const publisher = new DeadLetterPublisher({
+      writer: {
+        send: async (batch) => {
+          sent.push(batch);
+          return [];
+        },
+      },
+      topic: 'events-dlq',
+      consumerGroup: 'event-consumer',
+      ackTimeoutMs: 7_000,
+    });
+    await publisher.write(message, { reason: 'unprocessable', error: new Error('x'), attempts: 1 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ acks: -1, timeout: 7_000 });
+    const [topicMessages] = sent[0]?.topicMessages ?? [];
+    expect(topicMessages?.topic).toBe('events-dlq');
+    expect(topicMessages?.messages).toHaveLength(1);
+    expect(topicMessages?.messages[0]).toMatchObject({
+      key: message.key,
+      value: message.value,
+      headers: { [H.sourceOffset]: '9007199254740993', [H.reason]: 'unprocessable' },
+    });
   });
 });
