@@ -19,6 +19,18 @@ import { MessageProcessor } from './processor';
 import { backoffDelay, sleep } from './retry';
 import { ConsumerRunner } from './runner';
 
+/**
+ * Said once at start in place of kafkajs' warning about the dead-letter writer's limited
+ * retries (retriesWithin), which kafkajs prints for every producer, each replacement too.
+ * The setting is right: a write must end within DLQ_WRITE_TIMEOUT_MS so that the partition
+ * can pause and try again; with unlimited retries kafkajs would go on retrying a write the
+ * processor already gave up on.
+ */
+const DEAD_LETTER_RETRIES_REASON =
+  'a dead-letter write retries for about DLQ_WRITE_TIMEOUT_MS, then fails and its producer is ' +
+  'replaced by one with a new producer id, so no sequence number is reused; the partition ' +
+  'pauses and the letter is written again, and nothing behind it is committed meanwhile';
+
 runMain('consumer', async () => {
   const config = loadConsumerConfig();
   const handler = await loadHandler(config.HANDLER_MODULE);
@@ -32,7 +44,9 @@ runMain('consumer', async () => {
 
   const registry = createMetricsRegistry('consumer');
   const metrics = createConsumerMetrics(registry, config.TOPICS);
-  const kafka = createKafka(config, logger);
+  const kafka = createKafka(config, logger, {
+    limitedIdempotentRetries: DEAD_LETTER_RETRIES_REASON,
+  });
   const probeKafka = createProbeKafka(config, logger);
   const backoff = {
     initialMs: config.HANDLER_RETRY_BACKOFF_MS,
