@@ -3,7 +3,6 @@
  * processes on a given cluster, a scenario's topic, readiness polling, and the ledger run
  * that reads Kafka, waits for the consumer and computes the report.
  */
-import { withAdmin } from '../../scripts/kafka/admin';
 import {
   computeLedger,
   newProcessedFile,
@@ -15,7 +14,7 @@ import {
   type LedgerReport,
   type RequestRecord,
 } from '../support/ledger';
-import { uniqueTopic } from '../support/kafka';
+import { createTopic, uniqueTopic } from '../support/kafka';
 import {
   freePort,
   startService,
@@ -45,19 +44,11 @@ export async function newScenario(
   const topic = uniqueTopic(`rel-${label}`);
   const deadLetterTopic = `${topic}-dlq`;
   const replicationFactor = options.replicationFactor ?? -1;
-  await withAdmin(
-    brokers,
-    (admin) =>
-      admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic, numPartitions: 6, replicationFactor },
-          { topic: deadLetterTopic, numPartitions: 1, replicationFactor },
-        ],
-      }),
-    // kafkajs' default retry pace: a new topic takes a moment to reach every broker.
-    { retry: { retries: 5 }, requestTimeoutMs: 30_000 },
-  );
+  // Not kafkajs' waitForLeaders: it asks the broker that took the request, which in KRaft may
+  // not know the new topic yet, and gives up on "does not host this topic-partition" (a CI run
+  // failed there); createTopic polls the cluster's metadata until every partition is led.
+  await createTopic(topic, 6, replicationFactor, { brokers });
+  await createTopic(deadLetterTopic, 1, replicationFactor, { brokers });
   return {
     label,
     brokers,
