@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePorts, startKafka, type KafkaCluster } from './kafka/harness';
+import { startKafka, type KafkaCluster } from './kafka/harness';
 import {
   computeLedger,
   formatLedger,
@@ -24,10 +24,11 @@ import {
   LoadGenerator,
   newProcessedFile,
   readTopic,
-  repoRoot,
   waitForProcessed,
   writeLedgerHandler,
 } from '../tests/support/ledger';
+import { freePorts } from './lib/ports';
+import { repoRoot } from './lib/root';
 
 export interface SoakOptions {
   durationS: number;

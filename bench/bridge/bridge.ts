@@ -10,10 +10,11 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureMavenJars, repoRoot } from '../../scripts/kafka/fetch';
+import { ensureMavenJars } from '../../scripts/kafka/fetch';
 import { spawnTracked, waitFor, type Tracked } from '../lib/proc';
-import { freePort } from '../lib/services';
 import { javaBinary } from '../lib/java';
+import { freePort } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
 /** The newest 0.33.x (the last line on Java 17; later ones need Java 21). */
 export const BRIDGE_VERSION = '0.33.1';

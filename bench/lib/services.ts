@@ -5,10 +5,10 @@
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/kafka/fetch';
 import { spawnTracked, waitFor, type Tracked } from './proc';
 import { scrape, type Sample } from './prom';
-import { freePort } from '../../scripts/kafka/harness';
+import { freePort } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
 export const ROOT = repoRoot(__dirname);
 /**
@@ -60,8 +60,6 @@ export interface RunningProducer extends RunningService {
   readonly apiUrl: string;
   readonly httpPort: number;
 }
-
-export { freePort };
 
 function mainOf(service: 'producer' | 'consumer'): string {
   const main = join(DIST, 'services', service, 'main.js');

@@ -6,10 +6,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../kafka/fetch';
-import { freePorts, type KafkaCluster } from '../kafka/harness';
+import { type KafkaCluster } from '../kafka/harness';
 import { startLocalKafka } from '../system/local-system';
 import { startService, waitUntilReady, type RunningService } from '../system/services';
+import { freePorts } from '../lib/ports';
+import { repoRoot } from '../lib/root';
 
 export interface DemoSystemOptions {
   demo: string;

@@ -16,7 +16,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../kafka/fetch';
+import { repoRoot } from '../lib/root';
 
 export type ServiceTarget = 'producer' | 'consumer';
 export const SERVICE_TARGETS: readonly ServiceTarget[] = ['producer', 'consumer'];

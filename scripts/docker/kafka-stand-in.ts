@@ -16,9 +16,10 @@
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureKafkaJars, repoRoot } from '../kafka/fetch';
+import { ensureKafkaJars } from '../kafka/fetch';
 import { KAFKA_VERSION } from '../kafka/version';
 import { docker, dockerOk } from './images';
+import { repoRoot } from '../lib/root';
 
 export const KAFKA_STAND_IN_REPOSITORY = 'event-pipeline-kafka-stand-in';
 const KEY_LABEL = 'event-pipeline.stand-in.key';

@@ -24,6 +24,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../lib/root';
 import { KAFKA_VERSION } from './version';
 
 export { KAFKA_VERSION };
@@ -34,14 +35,6 @@ const LOCK_WAIT_MS = 10 * 60_000;
 interface Marker {
   version: string;
   jars: string[];
-}
-
-/** The repository root: the first folder above this file that holds scripts/kafka/pom.xml. */
-export function repoRoot(from: string = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'scripts', 'kafka', 'pom.xml'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no scripts/kafka/pom.xml above ${from}`);
-  }
 }
 
 export function kafkaCacheDir(version: string = KAFKA_VERSION): string {

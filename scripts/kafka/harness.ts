@@ -44,7 +44,6 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,7 +68,9 @@ import {
   type NodeAddress,
   type ScramUser,
 } from './config';
-import { ensureKafkaJars, repoRoot } from './fetch';
+import { ensureKafkaJars } from './fetch';
+import { freePorts, isPortOpen } from '../lib/ports';
+import { repoRoot } from '../lib/root';
 import { withAdmin } from './admin';
 import { KAFKA_VERSION } from './version';
 import { Watchdog } from '../watchdog';
@@ -665,59 +666,12 @@ async function poll(
   }
 }
 
-/** One port the OS says is free on 127.0.0.1 (for services, load generators and tests). */
-export async function freePort(): Promise<number> {
-  const [port] = await freePorts(1);
-  if (port === undefined) throw new KafkaHarnessError('the OS gave no free port');
-  return port;
-}
-
-/** Ports the OS says are free, all held open at once so they differ; never one of `avoid`. */
-export async function freePorts(count: number, avoid: readonly number[] = []): Promise<number[]> {
-  const servers: ReturnType<typeof createServer>[] = [];
-  const ports: number[] = [];
-  try {
-    while (ports.length < count) {
-      const server = createServer();
-      servers.push(server);
-      const port = await new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, HOST, () => {
-          const address = server.address();
-          resolve(typeof address === 'object' && address !== null ? address.port : 0);
-        });
-      });
-      if (port > 0 && !avoid.includes(port)) ports.push(port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
-
 async function assertPortsFree(ports: readonly number[]): Promise<void> {
   for (const port of ports) {
     if (await isPortOpen(port)) {
       throw new KafkaHarnessError(`port ${port} on ${HOST} is in use (is another Kafka running?)`);
     }
   }
-}
-
-/** True when something accepts connections on 127.0.0.1:port. */
-export function isPortOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket: Socket = connect({ host: HOST, port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(true); // something holds the port but does not answer
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function waitPortsClosed(ports: readonly number[], timeoutMs = 10_000): Promise<void> {

@@ -26,12 +26,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { parse, parseAllDocuments } from 'yaml';
 import { planExtraListeners, withExtraListeners } from '../../scripts/kafka/config';
-import { freePorts, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
+import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { byKind, render, type K8sObject } from './support/render';
 import type { Listener } from './support/shapes';
 import { strimziProblems } from './support/strimzi-crds';
 import { CHART, ROOT, TOOLS_BIN } from './support/tools';
 import { Forwarder } from '../support/forwarder';
+import { freePorts } from '../../scripts/lib/ports';
 
 const CONDUKTOR = join(ROOT, 'conduktor');
 const COMPOSE = join(CONDUKTOR, 'compose.yaml');

@@ -19,7 +19,6 @@ import { parse } from 'yaml';
 import { docker, dockerOk, serviceImages } from '../../scripts/docker/images';
 import { ensureKafkaStandIn, type KafkaStandIn } from '../../scripts/docker/kafka-stand-in';
 import { withAdmin } from '../../scripts/kafka/admin';
-import { freePorts } from '../../scripts/kafka/harness';
 import { KAFKA_VERSION } from '../../scripts/kafka/version';
 import {
   computeLedger,
@@ -28,7 +27,6 @@ import {
   printLedger,
   readProcessed,
   readTopic,
-  repoRoot,
   waitForProcessed,
 } from '../support/ledger';
 import { ComposeProject, mountedVolumes, stillThere, type ComposeService } from './support/compose';
@@ -36,6 +34,8 @@ import { ledgerMount, probe, type LedgerMount } from './support/containers';
 import { runOk } from '../chart/support/tools';
 import { renderedPods } from './support/pod';
 import { describeDocker } from './support/skip';
+import { freePorts } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
 jest.setTimeout(300_000);
 

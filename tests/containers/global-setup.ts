@@ -16,8 +16,8 @@ import {
   dockerOk,
   ensureStandIns,
 } from '../../scripts/docker/images';
-import { repoRoot } from '../support/ledger';
 import { SKIP_DOCKER } from './support/skip-flag';
+import { repoRoot } from '../../scripts/lib/root';
 
 export default function globalSetup(): void {
   if (SKIP_DOCKER) {

@@ -14,9 +14,9 @@ import {
   serviceImages,
   type ServiceTarget,
 } from '../../scripts/docker/images';
-import { repoRoot } from '../support/ledger';
 import { renderedPods } from './support/pod';
 import { describeDocker } from './support/skip';
+import { repoRoot } from '../../scripts/lib/root';
 
 const images = serviceImages();
 

@@ -10,8 +10,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { poll, progress } from './support/poll';
-import { isOpen } from './support/ports';
 import { TOPIC } from './settings';
+import { isPortOpen } from '../../scripts/lib/ports';
 
 const ROOT = join(__dirname, '..', '..');
 const KAFKA_TOOL = join(ROOT, 'dist', 'scripts', 'kafka', 'tool.js');
@@ -25,7 +25,7 @@ let forwardOutput = '';
 const allPorts = [API, ...MANAGEMENT, ...HOST_BROKERS];
 
 async function openPorts(): Promise<number[]> {
-  const open = await Promise.all(allPorts.map(isOpen));
+  const open = await Promise.all(allPorts.map((port) => isPortOpen(port, { silentIsOpen: false })));
   return allPorts.filter((_, i) => open[i]);
 }
 

@@ -36,7 +36,6 @@ import { runLoad, type Answer, type LoadStats } from './support/load';
 import { matching, parsePrometheus, sum, type Sample } from './support/metrics';
 import { groupLag, joinOffsets, uncommittedAcks, type PartitionOffsets } from './support/offsets';
 import { poll, progress } from './support/poll';
-import { isOpen } from './support/ports';
 import { shutdownTimeline } from './support/shutdown';
 import {
   differences,
@@ -66,6 +65,7 @@ import {
   ROLL_TIMEOUT_MS,
   TOPIC,
 } from './settings';
+import { isPortOpen } from '../../scripts/lib/ports';
 
 // ---------------------------------------------------------------------------------------------
 // Steps that stop at the first failure
@@ -204,7 +204,7 @@ async function connectKafka(): Promise<void> {
     if (port === undefined)
       throw new Error(`listener ${host.name} does not advertise broker ${id}`);
     bootstrap.push(`127.0.0.1:${port}`);
-    if (await isOpen(port)) {
+    if (await isPortOpen(port, { silentIsOpen: false })) {
       progress(`Kafka broker ${id}: 127.0.0.1:${port} is already forwarded (make forward?)`);
       continue;
     }

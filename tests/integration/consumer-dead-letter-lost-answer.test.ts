@@ -23,7 +23,7 @@
  */
 import type { Message } from 'kafkajs';
 import { withAdmin } from '../../scripts/kafka/admin';
-import { freePorts, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
+import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { AnswerDroppingForwarder, PRODUCE_API_KEY } from '../support/answer-dropping-forwarder';
 import {
   consumeAll,
@@ -34,6 +34,7 @@ import {
 } from '../support/kafka';
 import type { ServiceProcess } from '../support/service-process';
 import { handled, metric, startConsumer, waitFor, writeHandlerModule } from './consumer-helpers';
+import { freePorts } from '../../scripts/lib/ports';
 
 jest.setTimeout(240_000);
 

@@ -10,12 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Message } from 'kafkajs';
 import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
-import {
-  freePort,
-  startService,
-  waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HANDLER_DIR = join(ROOT, 'reports', 'consumer-test-handlers');

@@ -18,12 +18,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import {
-  freePort,
-  startService,
-  waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TOOLS_BIN = join(process.env.TOOLS_DIR ?? join(ROOT, '.cache', 'tools'), 'bin');

@@ -6,8 +6,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Partitioners, type Admin } from 'kafkajs';
 import { withAdmin as withKafkaAdmin } from '../../scripts/kafka/admin';
-import { isPortOpen, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
+import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { consumeAll, testKafka, uniqueTopic } from '../support/kafka';
+import { isPortOpen } from '../../scripts/lib/ports';
 
 jest.setTimeout(240_000);
 

@@ -26,12 +26,8 @@ import {
   type ConsumedMessage,
 } from '../support/kafka';
 import { readTopic } from '../support/ledger';
-import {
-  freePort,
-  startService,
-  waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(90_000);
 

@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
 import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
-import { freePort, startService, waitUntilReady } from '../support/service-process';
+import { startService, waitUntilReady } from '../support/service-process';
 import { committedOffsets } from './consumer-helpers';
+import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(90_000);
 

@@ -16,12 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { withAdmin } from '../../scripts/kafka/admin';
 import type { KafkaCluster } from '../../scripts/kafka/harness';
 import { EVENTS_TOPIC, DLQ_TOPIC, startLocalKafka } from '../../scripts/system/local-system';
-import {
-  freePort,
-  startService,
-  waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(300_000);
 

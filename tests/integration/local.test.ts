@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { freePort, waitForStatus } from '../support/service-process';
+import { waitForStatus } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigResourceTypes } from 'kafkajs';
 import {
-  freePort,
   startService,
   waitForStatus,
   waitUntilReady,
   type ServiceProcess,
 } from '../support/service-process';
 import { consumeAll, createTopic, testKafka, uniqueTopic } from '../support/kafka';
+import { freePort } from '../../scripts/lib/ports';
 
 interface Answer {
   status: number;

@@ -5,13 +5,13 @@
  */
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import {
-  freePort,
   startService,
   waitForStatus,
   waitUntilReady,
   type ServiceProcess,
 } from '../support/service-process';
 import { consumeAll, uniqueTopic } from '../support/kafka';
+import { freePort } from '../../scripts/lib/ports';
 
 const PRODUCE_TIMEOUT_MS = 5_000;
 

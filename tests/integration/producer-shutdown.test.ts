@@ -3,8 +3,9 @@
  * finish with their batches acknowledged, later ones get a clear error or a refused
  * connection, and the process exits 0 within the deadline. Every 2xx is in Kafka.
  */
-import { freePort, startService, waitUntilReady } from '../support/service-process';
+import { startService, waitUntilReady } from '../support/service-process';
 import { consumeAll, createTopic, uniqueTopic } from '../support/kafka';
+import { freePort } from '../../scripts/lib/ports';
 
 interface Outcome {
   startedAt: number;

@@ -11,7 +11,7 @@
  * The API reaches the brokers only through per-broker forwarders, on a listener that
  * advertises the forwarders' ports; the brokers replicate on their own listener.
  */
-import { freePorts, startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
+import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { withAdmin } from '../../scripts/kafka/admin';
 import { Forwarder } from '../support/forwarder';
 import { consumeAll } from '../support/kafka';
@@ -24,6 +24,7 @@ import {
   stopAll,
   waitUntil,
 } from './reliability-support';
+import { freePorts } from '../../scripts/lib/ports';
 
 jest.setTimeout(240_000);
 

@@ -15,12 +15,8 @@ import {
   type RequestRecord,
 } from '../support/ledger';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import {
-  freePort,
-  startService,
-  waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 export const PRODUCE_TIMEOUT_MS = 5_000;
 export const SESSION_TIMEOUT_MS = 6_000;

@@ -9,13 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { createTopic, uniqueTopic } from '../support/kafka';
 import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
-import {
-  freePort,
-  startService,
-  waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
 import { produce } from './consumer-helpers';
+import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(90_000);
 

@@ -9,12 +9,12 @@ import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { uniqueTopic } from '../support/kafka';
 import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
 import {
-  freePort,
   startService,
   waitForStatus,
   waitUntilReady,
   type ServiceProcess,
 } from '../support/service-process';
+import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(120_000);
 

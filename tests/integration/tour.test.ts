@@ -13,8 +13,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPortOpen } from '../../scripts/kafka/harness';
-import { freePort, waitForStatus } from '../support/service-process';
+import { waitForStatus } from '../support/service-process';
+import { isPortOpen, freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(120_000);
 

@@ -27,20 +27,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, type KafkaConfig } from 'kafkajs';
 import { silentLogCreator } from './kafka';
-
-/** The repository root, from tests/support or from its compiled copy under dist/. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i += 1) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'services'))) return dir;
-    dir = dirname(dir);
-  }
-  return resolve(__dirname, '..', '..');
-}
+import { repoRoot } from '../../scripts/lib/root';
 
 // ---------------------------------------------------------------------------------------------
 // Load generator

@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort } from '../../scripts/kafka/harness';
 
 export type ServiceName = 'producer' | 'consumer';
 
@@ -26,8 +25,6 @@ export interface ServiceProcess {
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
-
-export { freePort };
 
 let counter = 0;
 

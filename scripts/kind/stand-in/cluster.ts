@@ -16,10 +16,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from '../../kafka/fetch';
 import { buildServiceImages } from '../../docker/images';
 import { ensureKafkaStandIn } from '../../docker/kafka-stand-in';
 import { topicCommands, type KafkaTopicObject } from './topics';
+import { repoRoot } from '../../lib/root';
 
 const ROOT = repoRoot();
 const CACHE = process.env.EVENT_PIPELINE_CACHE ?? join(homedir(), '.cache', 'event-pipeline');

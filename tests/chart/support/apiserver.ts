@@ -20,9 +20,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { freePorts } from '../../../scripts/kafka/harness';
 import { Watchdog } from '../../../scripts/watchdog';
 import { pinned, type RunResult } from './tools';
+import { freePorts } from '../../../scripts/lib/ports';
 
 /** The context `make up` gives skaffold (`kind-$(CLUSTER)`), pointing at this server. */
 export const TEST_CONTEXT = 'kind-event-pipeline';

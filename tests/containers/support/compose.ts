@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerOk } from '../../../scripts/docker/images';
-import { repoRoot } from '../../support/ledger';
+import { repoRoot } from '../../../scripts/lib/root';
 
 export interface ComposeCli {
   command: string;

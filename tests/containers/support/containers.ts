@@ -17,9 +17,11 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { docker, dockerAsync, dockerOk, serviceImages } from '../../../scripts/docker/images';
-import { freePort, freePorts, startKafka, type KafkaCluster } from '../../../scripts/kafka/harness';
-import { repoRoot, writeLedgerHandler } from '../../support/ledger';
+import { startKafka, type KafkaCluster } from '../../../scripts/kafka/harness';
+import { writeLedgerHandler } from '../../support/ledger';
 import { dockerRunArgs, renderedPods, type PodRun } from './pod';
+import { freePort, freePorts } from '../../../scripts/lib/ports';
+import { repoRoot } from '../../../scripts/lib/root';
 
 export const DOCKER_HOST_NAME = 'host.docker.internal';
 const IN_CONTAINER_LEDGER_DIR = '/ledger';
