@@ -14,6 +14,7 @@
  * failing for a whole refresh interval (two at least), `readiness()` says so, and the
  * first refresh that works again clears it.
  */
+import { runDetached } from '../common/detached';
 import type { CheckResult } from '../common/health';
 import type { Admin, RecordTimestampReader } from '../common/kafka';
 import type { Logger } from '../common/logger';
@@ -106,7 +107,7 @@ export class LagMonitor {
     const wait = Math.max(SOON_DELAY_MS, this.lastStartedAt + spacing - this.now());
     this.soonTimer = setTimeout(() => {
       this.soonTimer = undefined;
-      void this.refreshOnce();
+      runDetached(this.refreshOnce(), this.options.logger, 'consumer lag refresh');
     }, wait);
   }
 
@@ -122,11 +123,18 @@ export class LagMonitor {
     if (this.stopped) return;
     clearTimeout(this.intervalTimer);
     this.intervalTimer = setTimeout(() => {
-      void this.refreshOnce().finally(() => this.scheduleInterval(this.options.intervalMs));
+      runDetached(
+        this.refreshOnce().finally(() => this.scheduleInterval(this.options.intervalMs)),
+        this.options.logger,
+        'consumer lag refresh',
+      );
     }, delayMs);
   }
 
-  /** Runs one refresh; a request during a refresh runs once more after it. */
+  /**
+   * Runs one refresh; a request during a refresh runs once more after it. A failed refresh
+   * is handled here (readiness, logs); the promise rejects only on a bug in that handling.
+   */
   refreshOnce(): Promise<void> {
     if (this.running) {
       this.again = true;

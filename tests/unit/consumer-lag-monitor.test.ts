@@ -11,6 +11,8 @@ interface State {
   low: number;
   /** Every admin request fails, as with no broker reachable. */
   down?: boolean;
+  /** The monitor's clock throws: a bug outside the refresh's own error handling. */
+  clockFails?: boolean;
 }
 
 function setup(
@@ -61,7 +63,10 @@ function setup(
     intervalMs: 1000,
     metrics,
     logger,
-    now: () => now,
+    now: () => {
+      if (state.clockFails) throw new Error('the clock failed');
+      return now;
+    },
   });
   const read = async (name: string) => {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -175,5 +180,35 @@ describe('LagMonitor', () => {
       ['warn', 'consumer lag refresh failed; metrics keep the last values'],
       ['info', 'consumer lag refresh works again'],
     ]);
+  });
+
+  it('logs an unexpected error of a scheduled refresh instead of leaving its rejection unhandled', async () => {
+    // Before, the timer did `void this.refreshOnce()`: in the consumer an unhandled rejection
+    // runs the crash handler, which shuts the whole service down for one lag refresh (here
+    // jest reports it as a second failure of this test).
+    const lines: Array<{ level: string; msg: string; task?: string }> = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const line = JSON.parse(chunk.toString()) as { level: number; msg: string; task?: string };
+        lines.push({ ...line, level: pino.levels.labels[line.level] ?? String(line.level) });
+        done();
+      },
+    });
+    const state: State = { committed: 50, high: 50, low: 0, clockFails: true };
+    const t = setup(state, () => 1, pino({ level: 'debug' }, destination));
+    try {
+      t.monitor.start(); // the first refresh runs on a timer, at once
+      await new Promise((done) => setTimeout(done, 100));
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          task: 'consumer lag refresh',
+          msg: 'consumer lag refresh failed unexpectedly',
+        }),
+      );
+    } finally {
+      state.clockFails = false;
+      await t.monitor.stop();
+    }
   });
 });
