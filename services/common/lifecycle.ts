@@ -44,7 +44,7 @@ export class Lifecycle {
           this.exit(130);
           return;
         }
-        void this.shutdown(signal);
+        this.startShutdown(signal);
       });
     }
   }
@@ -53,7 +53,7 @@ export class Lifecycle {
   installCrashHandlers(): void {
     const crash = (kind: string) => (error: unknown) => {
       this.options.logger.fatal({ err: error }, kind);
-      void this.shutdown(kind, 1);
+      this.startShutdown(kind, 1);
     };
     process.on('uncaughtException', crash('uncaught exception'));
     process.on('unhandledRejection', crash('unhandled rejection'));
@@ -62,6 +62,19 @@ export class Lifecycle {
   shutdown(reason: string, exitCode = 0): Promise<void> {
     this.shutdownPromise ??= this.runShutdown(reason, exitCode);
     return this.shutdownPromise;
+  }
+
+  /**
+   * From a handler that cannot wait for it. Each step's failure is handled inside; should the
+   * shutdown itself fail, the process must still end. Left unhandled, the rejection would go
+   * to the crash handler, which finds the shutdown begun and does nothing more: the process
+   * would live on until the deadline, or for good if it failed before setting one.
+   */
+  private startShutdown(reason: string, exitCode = 0): void {
+    this.shutdown(reason, exitCode).catch((error: unknown) => {
+      this.options.logger.fatal({ err: error, reason }, 'shutdown failed; exiting now');
+      this.exit(1);
+    });
   }
 
   private async runShutdown(reason: string, exitCode: number): Promise<void> {

@@ -47,9 +47,12 @@ describe('lifecycle', () => {
       exit: (c) => exits.push(c),
     });
     lifecycle.onShutdown('drain', () => new Promise(() => undefined));
-    void lifecycle.shutdown('SIGTERM');
+    const shutdown = lifecycle.shutdown('SIGTERM');
+    const settled = shutdown.then(() => true);
     await new Promise((done) => setTimeout(done, 150));
     expect(exits).toEqual([1]);
+    // The exit came from the deadline: the step, and so the shutdown, never ended.
+    expect(await Promise.race([settled, Promise.resolve(false)])).toBe(false);
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'error',
@@ -78,5 +81,42 @@ describe('lifecycle', () => {
     await lifecycle.shutdown('SIGTERM');
     expect(ran).toEqual(['b']);
     expect(exits).toEqual([1]);
+  });
+
+  it('exits 1 with a fatal line when a shutdown begun by a signal fails itself', async () => {
+    const { logger, lines } = capturedLogger();
+    const exits: number[] = [];
+    const health = new Health();
+    jest.spyOn(health, 'markShuttingDown').mockImplementation(() => {
+      throw new Error('readiness could not be turned off');
+    });
+    const lifecycle = new Lifecycle({
+      logger,
+      health,
+      timeoutMs: 1000,
+      exit: (c) => exits.push(c),
+    });
+    // The handler is called here rather than by a real signal, which would reach jest too.
+    const handlers = new Map<string, () => void>();
+    const on = jest.spyOn(process, 'on').mockImplementation((event, listener) => {
+      handlers.set(String(event), listener as () => void);
+      return process;
+    });
+    try {
+      lifecycle.installSignalHandlers();
+    } finally {
+      on.mockRestore();
+    }
+    handlers.get('SIGTERM')?.();
+    await new Promise((done) => setImmediate(done));
+    expect(exits).toEqual([1]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'fatal',
+        reason: 'SIGTERM',
+        msg: 'shutdown failed; exiting now',
+        err: expect.objectContaining({ message: 'readiness could not be turned off' }),
+      }),
+    );
   });
 });
