@@ -33,7 +33,11 @@ export function runDemo(
     if (interrupted) process.exit(130);
     interrupted = true;
     story.line('\ninterrupted: stopping the services and Kafka (Ctrl-C again to kill them)');
-    void stop().finally(() => process.exit(130));
+    stop()
+      .catch((error: unknown) => {
+        process.stderr.write(`${name}: stopping failed: ${errorText(error)}\n`);
+      })
+      .finally(() => process.exit(130));
   });
   const main = async (): Promise<number> => {
     const options = parseDemoArgs(process.argv.slice(2), usage, defaults);
@@ -60,9 +64,12 @@ export function runDemo(
         process.stderr.write(`${error.message}\n`);
         process.exit(2);
       }
-      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      process.stderr.write(`${name} failed: ${text}\n`);
+      process.stderr.write(`${name} failed: ${errorText(error)}\n`);
       process.exit(1);
     },
   );
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
