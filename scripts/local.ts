@@ -57,19 +57,31 @@ async function main(): Promise<void> {
   const services: RunningService[] = [];
   let stopping = false;
 
-  const stopAll = async (reason: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${reason}: stopping the services, then Kafka`);
+  /** True when every service ended as a stop signal asks. */
+  const stopServicesThenKafka = async (): Promise<boolean> => {
     const exits = await Promise.all(services.map((service) => service.stop('SIGTERM')));
     say(`services exited with ${exits.join(', ')}`);
     await cluster?.stop();
     say('Kafka stopped; bye');
-    const clean = exits.every(stoppedCleanly);
-    process.exit(clean ? code : 1);
+    return exits.every(stoppedCleanly);
   };
-  process.on('SIGINT', () => void stopAll('Ctrl-C', 0));
-  process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
+  /** Stops everything once and exits; called from handlers that cannot wait for it. */
+  const stopAll = (reason: string, code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    say(`${reason}: stopping the services, then Kafka`);
+    stopServicesThenKafka().then(
+      (clean) => process.exit(clean ? code : 1),
+      // The harness's "ports still open after the brokers exited", say: one line and exit 1
+      // rather than Node's dump of an unhandled rejection.
+      (error: unknown) => {
+        say(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stopAll('Ctrl-C', 0));
+  process.on('SIGTERM', () => stopAll('SIGTERM', 0));
 
   const dockerListener = {
     name: 'DOCKER',
@@ -110,9 +122,12 @@ async function main(): Promise<void> {
     }),
   );
   for (const service of services) {
-    void service.exited.then((exit) => {
-      if (!stopping) void stopAll(`a service exited unexpectedly (${exit})`, 1);
-    });
+    service.exited.then(
+      (exit) => {
+        if (!stopping) stopAll(`a service exited unexpectedly (${exit})`, 1);
+      },
+      (error: unknown) => stopAll(`${service.name} could not be watched (${String(error)})`, 1),
+    );
   }
   say(
     `producer API   http://127.0.0.1:${api}  (POST /v1/topics/events/messages, GET /openapi.json)`,
