@@ -1,7 +1,7 @@
 /**
  * `npm run soak`: load for a set time against a Kafka of its own (the harness, one node on
  * free ports) and both services as real processes; reports throughput over time, the ledger
- * (tests/support/ledger.ts: nothing acknowledged lost, everything processed, duplicates,
+ * (scripts/lib/ledger.ts: nothing acknowledged lost, everything processed, duplicates,
  * client-visible errors) and each service's memory (RSS and V8 heap from its /metrics) at
  * the start and the end, and flags memory that keeps growing. Exits 1 when the ledger has a
  * problem or memory grew; everything it started is stopped on the way out (Ctrl-C too).
@@ -23,10 +23,10 @@ import {
   ledgerProblems,
   LoadGenerator,
   newProcessedFile,
-  readTopic,
+  readLedgerTopic,
   waitForProcessed,
   writeLedgerHandler,
-} from '../tests/support/ledger';
+} from './lib/ledger';
 import { freePorts } from './lib/ports';
 import { repoRoot } from './lib/root';
 
@@ -315,7 +315,7 @@ async function soak(options: SoakOptions): Promise<number> {
       `load stopped after ${loadSeconds.toFixed(0)} s; ${load.acknowledged} messages acknowledged; reading Kafka back`,
     );
 
-    const kafka = await readTopic(topic, { brokers: cluster.brokers, timeoutMs: 300_000 });
+    const kafka = await readLedgerTopic(topic, { brokers: cluster.brokers, timeoutMs: 300_000 });
     const processed = await waitForProcessed(processedFile, topic, kafka.records, 300_000);
     const report = computeLedger({ requests: load.records, kafka, processed });
     const problems = ledgerProblems(report);

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { captureTool } from '../kafka/tool';
 import { KAFKA_VERSION } from '../kafka/version';
 import { CONSUMER_GROUP, EVENTS_TOPIC } from '../system/local-system';
-import { countLedger, printLedger, readProcessed, readTopic, waitUntilProcessed } from './ledger';
+import { countLedger, printLedger, readProcessed, readStored, waitUntilProcessed } from './ledger';
 import { SteadyLoad, type LoadWindow } from './load';
 import type { DemoOptions } from './options';
 import { runDemo } from './run';
@@ -207,7 +207,7 @@ async function run(
       ? 'the consumer has processed every acknowledged message'
       : `${missing} acknowledged messages not processed after 60 s`,
   );
-  const stored = await readTopic(system.liveBrokers(), EVENTS_TOPIC);
+  const stored = await readStored(system.liveBrokers(), EVENTS_TOPIC);
   story.event(`read ${EVENTS_TOPIC} back from Kafka: ${stored.length} messages in 6 partitions`);
   const ledger = countLedger(load.acked, stored, readProcessed(system.processedFiles()));
   printLedger(story, ledger);

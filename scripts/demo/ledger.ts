@@ -4,10 +4,9 @@
  * "lost" counts acknowledged messages that fail either test; it must be 0.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Acked } from './load';
 import type { Story } from './story';
-import { withAdmin as withKafkaAdmin } from '../kafka/admin';
+import { readTopic } from '../lib/topic-reader';
 
 export interface StoredMessage {
   id: string;
@@ -35,67 +34,28 @@ export interface Ledger {
   lostExamples: string[];
 }
 
-/** Reads `topic` from its first to its last offset, with a throwaway consumer group. */
-export async function readTopic(
+/** Reads `topic` from its first offset to its log-end, with a throwaway consumer group. */
+export async function readStored(
   brokers: readonly string[],
   topic: string,
   timeoutMs = 60_000,
 ): Promise<StoredMessage[]> {
   // Patient: the demo reads right after a leader election, when a partition may briefly
-  // have no leader (a retriable error that the admin helper's default pace outlasts too soon).
-  const ends = await withKafkaAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic), {
-    clientId: 'demo-ledger',
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2_000 },
-  });
-  const remaining = new Map<number, bigint>(
-    ends
-      .filter((p) => BigInt(p.high) > BigInt(p.low))
-      .map((p) => [p.partition, BigInt(p.high) - 1n]),
-  );
-  const stored: StoredMessage[] = [];
-  if (remaining.size === 0) return stored;
-  const kafka = new Kafka({
-    clientId: 'demo-ledger',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({
-    groupId: `demo-ledger-${process.pid}-${Date.now()}`,
+  // have no leader (a retriable error that kafkajs' default pace outlasts too soon).
+  const contents = await readTopic(topic, {
+    brokers,
+    client: {
+      clientId: 'demo-ledger',
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2_000 },
+    },
+    timeoutMs,
     maxWaitTimeInMs: 250,
   });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`reading ${topic} back took longer than ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const message of batch.messages) {
-              stored.push({
-                id: idOf(message.value),
-                partition: batch.partition,
-                offset: message.offset,
-              });
-              const last = remaining.get(batch.partition);
-              if (last !== undefined && BigInt(message.offset) >= last)
-                remaining.delete(batch.partition);
-            }
-            if (remaining.size === 0) resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect().catch(() => undefined);
-  }
-  return stored;
+  return contents.records.map((record) => ({
+    id: idOf(record.value),
+    partition: record.partition,
+    offset: record.offset,
+  }));
 }
 
 export function readProcessed(files: readonly string[]): Processed[] {

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KAFKA_VERSION } from '../kafka/version';
 import { CONSUMER_GROUP, EVENTS_PARTITIONS, EVENTS_TOPIC } from '../system/local-system';
-import { countLedger, printLedger, readProcessed, readTopic, waitUntilProcessed } from './ledger';
+import { countLedger, printLedger, readProcessed, readStored, waitUntilProcessed } from './ledger';
 import { SteadyLoad } from './load';
 import type { DemoOptions } from './options';
 import { runDemo } from './run';
@@ -127,7 +127,7 @@ async function run(
     (label) => `${label} ${processed.filter((p) => p.instance === label).length}`,
   );
   story.note(`processed by instance: ${byInstance.join(', ')}`);
-  const stored = await readTopic(system.liveBrokers(), EVENTS_TOPIC);
+  const stored = await readStored(system.liveBrokers(), EVENTS_TOPIC);
   const ledger = countLedger(load.acked, stored, processed);
   printLedger(story, ledger);
   return ledger.lost === 0 && ledger.acknowledged > 0;

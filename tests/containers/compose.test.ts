@@ -26,9 +26,9 @@ import {
   LoadGenerator,
   printLedger,
   readProcessed,
-  readTopic,
+  readLedgerTopic,
   waitForProcessed,
-} from '../support/ledger';
+} from '../../scripts/lib/ledger';
 import { ComposeProject, mountedVolumes, stillThere, type ComposeService } from './support/compose';
 import { ledgerMount, probe, type LedgerMount } from './support/containers';
 import { runOk } from '../chart/support/tools';
@@ -403,7 +403,7 @@ describeDocker('docker compose up, for real (Kafka stand-in, the service images)
     await load.stop();
     const stoppedAt = Date.now();
 
-    const contents = await readTopic('events', { brokers: hostBrokers });
+    const contents = await readLedgerTopic('events', { brokers: hostBrokers });
     const processed = await waitForProcessed(
       ledger.processedFile,
       'events',

@@ -14,11 +14,11 @@ import {
   LoadGenerator,
   printLedger,
   readProcessed,
-  readTopic,
+  readLedgerTopic,
   waitForProcessed,
   type FaultWindow,
   type RequestRecord,
-} from '../support/ledger';
+} from '../../scripts/lib/ledger';
 import { uniqueTopic } from '../support/kafka';
 import { dockerOk } from '../../scripts/docker/images';
 import {
@@ -97,7 +97,7 @@ async function settle(
   requests: readonly RequestRecord[],
   windows: { faults?: FaultWindow[]; restarts?: FaultWindow[] },
 ) {
-  const contents = await readTopic(scenario.topic, { brokers: kafka().hostBrokers });
+  const contents = await readLedgerTopic(scenario.topic, { brokers: kafka().hostBrokers });
   const processed = await waitForProcessed(
     scenario.ledger.processedFile,
     scenario.topic,
@@ -168,7 +168,7 @@ describeDocker('the images, run as the chart runs them', () => {
       expect(response.status).toBe(200);
       results.push(...((await response.json()) as { results: typeof results }).results);
     }
-    const contents = await readTopic(scenario.topic, { brokers: kafka().hostBrokers });
+    const contents = await readLedgerTopic(scenario.topic, { brokers: kafka().hostBrokers });
     expect(contents.records).toHaveLength(100);
     const processed = await waitForProcessed(
       scenario.ledger.processedFile,

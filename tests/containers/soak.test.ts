@@ -11,9 +11,9 @@ import {
   ledgerProblems,
   LoadGenerator,
   printLedger,
-  readTopic,
+  readLedgerTopic,
   waitForProcessed,
-} from '../support/ledger';
+} from '../../scripts/lib/ledger';
 import { uniqueTopic } from '../support/kafka';
 import {
   ledgerMount,
@@ -103,7 +103,7 @@ describeDocker('soak under the chart limits', () => {
     }
     const seconds = (Date.now() - started) / 1000;
 
-    const contents = await readTopic(topic, { brokers: kafka().hostBrokers });
+    const contents = await readLedgerTopic(topic, { brokers: kafka().hostBrokers });
     const processed = await waitForProcessed(ledger.processedFile, topic, contents.records, 90_000);
     const report = computeLedger({ requests: load.records, kafka: contents, processed });
     printLedger('containers soak', report);

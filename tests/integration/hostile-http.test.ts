@@ -25,7 +25,7 @@ import {
   uniqueTopic,
   type ConsumedMessage,
 } from '../support/kafka';
-import { readTopic } from '../support/ledger';
+import { readLedgerTopic } from '../../scripts/lib/ledger';
 import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
 import { freePort } from '../../scripts/lib/ports';
 
@@ -406,7 +406,7 @@ describe('producer API under hostile HTTP input', () => {
     for (const { target, status } of seen) {
       expect({ target, ok: status === 400 || status === 404 }).toEqual({ target, ok: true });
     }
-    const leaked = await readTopic(other, { brokers: brokersFromEnv() });
+    const leaked = await readLedgerTopic(other, { brokers: brokersFromEnv() });
     expect(leaked.records).toEqual([]);
     // The allowed topic got only the probes of stillServes(), never a tricked request (nor
     // the invalid UTF-8 one).

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
-import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
+import { newProcessedFile, readProcessed, writeLedgerHandler } from '../../scripts/lib/ledger';
 import { startService, waitUntilReady } from '../support/service-process';
 import { committedOffsets } from './consumer-helpers';
 import { freePort } from '../../scripts/lib/ports';

@@ -16,7 +16,7 @@
  */
 import { withAdmin } from '../../scripts/kafka/admin';
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
-import { LoadGenerator, ledgerProblems, type FaultWindow } from '../support/ledger';
+import { LoadGenerator, ledgerProblems, type FaultWindow } from '../../scripts/lib/ledger';
 import type { ServiceProcess } from '../support/service-process';
 import {
   PRODUCE_TIMEOUT_MS,

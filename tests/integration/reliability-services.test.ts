@@ -8,7 +8,7 @@
  * nothing the services do. Broker faults are in reliability-brokers.test.ts (three nodes).
  */
 import { brokersFromEnv } from '../support/kafka';
-import { LoadGenerator, ledgerProblems, type FaultWindow } from '../support/ledger';
+import { LoadGenerator, ledgerProblems, type FaultWindow } from '../../scripts/lib/ledger';
 import type { ServiceProcess } from '../support/service-process';
 import {
   SESSION_TIMEOUT_MS,

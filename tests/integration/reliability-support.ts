@@ -7,13 +7,13 @@ import {
   computeLedger,
   newProcessedFile,
   printLedger,
-  readTopic,
+  readLedgerTopic,
   waitForProcessed,
   writeLedgerHandler,
   type FaultWindow,
   type LedgerReport,
   type RequestRecord,
-} from '../support/ledger';
+} from '../../scripts/lib/ledger';
 import { createTopic, uniqueTopic } from '../support/kafka';
 import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
 import { freePort } from '../../scripts/lib/ports';
@@ -157,7 +157,10 @@ export async function settleLedger(
   requests: readonly RequestRecord[],
   windows: { restart?: FaultWindow[]; faults?: FaultWindow[] | (() => FaultWindow[]) } = {},
 ): Promise<LedgerReport> {
-  const kafka = await readTopic(scenario.topic, { brokers: scenario.brokers, timeoutMs: 60_000 });
+  const kafka = await readLedgerTopic(scenario.topic, {
+    brokers: scenario.brokers,
+    timeoutMs: 60_000,
+  });
   const processed = await waitForProcessed(
     scenario.processedFile,
     scenario.topic,

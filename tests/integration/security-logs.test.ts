@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
+import { newProcessedFile, readProcessed, writeLedgerHandler } from '../../scripts/lib/ledger';
 import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
 import { produce } from './consumer-helpers';
 import { freePort } from '../../scripts/lib/ports';

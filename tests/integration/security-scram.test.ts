@@ -7,7 +7,7 @@
  */
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { uniqueTopic } from '../support/kafka';
-import { newProcessedFile, readProcessed, writeLedgerHandler } from '../support/ledger';
+import { newProcessedFile, readProcessed, writeLedgerHandler } from '../../scripts/lib/ledger';
 import {
   startService,
   waitForStatus,

@@ -3,14 +3,9 @@
  * integration global setup, or by you to use your own cluster).
  */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type IHeaders, type KafkaConfig, type logCreator } from 'kafkajs';
-
-/** kafkajs logs nothing (its retries are noisy and expected in tests); KAFKAJS_TEST_LOG=1 shows warnings. */
-export const silentLogCreator: logCreator = () => (entry) => {
-  if (process.env.KAFKAJS_TEST_LOG === '1' && entry.level <= logLevel.WARN) {
-    process.stderr.write(`[kafkajs ${entry.namespace}] ${entry.log.message}\n`);
-  }
-};
+import { Kafka, type IHeaders, type KafkaConfig } from 'kafkajs';
+import { silentLogCreator } from '../../scripts/lib/kafka-log';
+import { readAtLeast } from '../../scripts/lib/topic-reader';
 
 export function brokersFromEnv(): string[] {
   const value = process.env.KAFKA_BROKERS ?? '';
@@ -135,46 +130,18 @@ export async function consumeAll(
   timeoutMs = 30_000,
   options: ClusterOption = {},
 ): Promise<ConsumedMessage[]> {
-  const consumer = testKafka({ brokers: options.brokers }).consumer({
-    groupId: uniqueTopic('test-reader'),
-    maxWaitTimeInMs: 200,
+  const records = await readAtLeast(topic, count, {
+    brokers: options.brokers ?? brokersFromEnv(),
+    client: { clientId: 'integration-test' },
+    timeoutMs,
   });
-  const messages: ConsumedMessage[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `consumeAll(${topic}): ${messages.length} of ${count} messages after ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
-      if (count <= 0) resolve();
-      consumer
-        .run({
-          eachMessage: async ({ topic: from, partition, message }) => {
-            messages.push({
-              topic: from,
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? null,
-              value: message.value?.toString() ?? null,
-              headers: decodeHeaders(message.headers),
-              timestamp: message.timestamp,
-            });
-            if (messages.length >= count) resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  return messages; // after disconnect: includes whatever arrived in the meantime
+  return records.map((record) => ({
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key?.toString() ?? null,
+    value: record.value?.toString() ?? null,
+    headers: decodeHeaders(record.headers),
+    timestamp: record.timestamp,
+  }));
 }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { docker, dockerAsync, dockerOk, serviceImages } from '../../../scripts/docker/images';
 import { startKafka, type KafkaCluster } from '../../../scripts/kafka/harness';
-import { writeLedgerHandler } from '../../support/ledger';
+import { writeLedgerHandler } from '../../../scripts/lib/ledger';
 import { dockerRunArgs, renderedPods, type PodRun } from './pod';
 import { freePort, freePorts } from '../../../scripts/lib/ports';
 import { repoRoot } from '../../../scripts/lib/root';

@@ -4,7 +4,7 @@
  *
  *   const load = new LoadGenerator({ url, topic, clients: 4 });
  *   load.start();  …fault…  await load.stop();
- *   const kafka = await readTopic(topic, { brokers });
+ *   const kafka = await readLedgerTopic(topic, { brokers });
  *   await waitForProcessed(processedFile, kafka.records, 60_000);
  *   const report = computeLedger({ requests: load.records, kafka, processed: readProcessed(file), … });
  *   printLedger('one broker killed', report);
@@ -15,7 +15,7 @@
  * to a file, synchronously, before the consumer may commit the offset: a SIGKILL cannot
  * lose a processed line that the consumer went on to commit.
  *
- * No jest here: scripts/soak.ts uses this module too.
+ * No jest here: scripts/soak.ts uses this module, as do the integration and container tests.
  */
 import {
   appendFileSync,
@@ -29,9 +29,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, type KafkaConfig } from 'kafkajs';
-import { silentLogCreator } from './kafka';
-import { repoRoot } from '../../scripts/lib/root';
+import { repoRoot } from './root';
+import { readTopic, type ReaderOptions } from './topic-reader';
 
 // ---------------------------------------------------------------------------------------------
 // Load generator
@@ -227,18 +226,11 @@ export interface KafkaRecord {
   id: string | undefined;
 }
 
-export interface TopicContents {
+export interface LedgerTopic {
   topic: string;
   records: KafkaRecord[];
   /** Log-end offset of each partition when reading started. */
   endOffsets: Map<number, string>;
-}
-
-export interface ReadOptions {
-  brokers: string[];
-  /** Extra client settings, e.g. SASL. */
-  client?: Partial<KafkaConfig>;
-  timeoutMs?: number;
 }
 
 function idOf(value: Buffer | null): string | undefined {
@@ -251,76 +243,22 @@ function idOf(value: Buffer | null): string | undefined {
   }
 }
 
-/**
- * Reads `topic` from the beginning with a fresh consumer group up to the log-end offsets of
- * the moment it starts (so it ends by itself), with read_uncommitted semantics irrelevant:
- * the producer API writes no transactions.
- */
-export async function readTopic(topic: string, options: ReadOptions): Promise<TopicContents> {
-  const kafka = new Kafka({
-    clientId: 'ledger-reader',
-    logCreator: silentLogCreator,
-    ...options.client,
-    brokers: options.brokers,
+/** The topic up to its log-end offsets of the moment it starts, each record named by its message id. */
+export async function readLedgerTopic(topic: string, options: ReaderOptions): Promise<LedgerTopic> {
+  const contents = await readTopic(topic, {
+    ...options,
+    client: { clientId: 'ledger-reader', ...options.client },
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Array<{ partition: number; high: string; low: string }>;
-  try {
-    ends = await admin.fetchTopicOffsets(topic);
-  } finally {
-    await admin.disconnect();
-  }
-  const endOffsets = new Map(ends.map((e) => [e.partition, e.high]));
-  const remaining = new Set(
-    ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => e.partition),
-  );
-  const records: KafkaRecord[] = [];
-  if (remaining.size === 0) return { topic, records, endOffsets };
-  const consumer = kafka.consumer({
-    groupId: `ledger-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-    maxWaitTimeInMs: 200,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-  });
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((done, fail) => {
-      timer = setTimeout(
-        () =>
-          fail(
-            new Error(
-              `readTopic(${topic}): partitions ${[...remaining].join(', ')} not read to their end in ${timeoutMs} ms (${records.length} records)`,
-            ),
-          ),
-        timeoutMs,
-      );
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            const end = BigInt(endOffsets.get(batch.partition) ?? '0');
-            for (const message of batch.messages) {
-              if (BigInt(message.offset) >= end) break;
-              records.push({
-                partition: batch.partition,
-                offset: message.offset,
-                key: message.key?.toString('utf8') ?? null,
-                id: idOf(message.value),
-              });
-              if (BigInt(message.offset) + 1n >= end) remaining.delete(batch.partition);
-            }
-            if (remaining.size === 0) done();
-          },
-        })
-        .catch(fail);
-    });
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect().catch(() => undefined);
-  }
-  return { topic, records, endOffsets };
+  return {
+    topic,
+    records: contents.records.map((record) => ({
+      partition: record.partition,
+      offset: record.offset,
+      key: record.key?.toString('utf8') ?? null,
+      id: idOf(record.value),
+    })),
+    endOffsets: contents.endOffsets,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,7 +298,7 @@ export function writeLedgerHandler(options: LedgerHandlerOptions = {}): string {
   writeFileSync(
     file,
     `'use strict';
-// Generated by tests/support/ledger.ts: the built-in handler, then one line per processed message.
+// Generated by scripts/lib/ledger.ts: the built-in handler, then one line per processed message.
 const { appendFileSync } = require('node:fs');
 const { handle: defaultHandle } = require(${JSON.stringify(defaultHandler)});
 const file = process.env.LEDGER_PROCESSED_FILE;
@@ -448,7 +386,7 @@ export interface FaultWindow {
 
 export interface LedgerInput {
   requests: readonly RequestRecord[];
-  kafka: TopicContents;
+  kafka: LedgerTopic;
   processed: readonly Processed[];
   /** Spans in which the producer API was down or restarting: refused/reset connections allowed. */
   restartWindows?: readonly FaultWindow[];
