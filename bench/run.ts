@@ -293,7 +293,11 @@ function main(): void {
       log(`${signal}: stopping every process started (again to exit at once)`);
       // The finally block of bench() stops Kafka; the processes are stopped here in case a
       // scenario is waiting on one of them.
-      void stopAll(5_000).finally(() => setTimeout(() => process.exit(130), 30_000).unref());
+      stopAll(5_000)
+        .catch((error: unknown) => {
+          log(`stopping them failed: ${error instanceof Error ? error.message : String(error)}`);
+        })
+        .finally(() => setTimeout(() => process.exit(130), 30_000).unref());
     });
   }
   bench(options)

@@ -32,7 +32,9 @@ export async function runJava(
     mainClass,
     ...args,
   ]);
-  const timer = setTimeout(() => void proc.stop('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    if (proc.running()) proc.child.kill('SIGKILL');
+  }, timeoutMs);
   try {
     const code = await proc.exited;
     const output = readFileSync(proc.logFile, 'utf8');

@@ -21,12 +21,14 @@ export function startLoad(label: string, config: LoadConfig): LoadRun {
       if (reply.type === 'result') resolve(reply.result);
       else reject(new Error(`load generator: ${reply.message}`));
     });
-    void proc.exited.then((code) =>
-      reject(
-        new Error(
-          `load generator exited (${code}) without a result; log ${proc.logFile}:\n${proc.tail()}`,
+    proc.exited.then(
+      (code) =>
+        reject(
+          new Error(
+            `load generator exited (${code}) without a result; log ${proc.logFile}:\n${proc.tail()}`,
+          ),
         ),
-      ),
+      reject,
     );
   });
   proc.child.send({ type: 'run', config });

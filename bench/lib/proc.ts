@@ -84,10 +84,13 @@ function track(name: string, child: ChildProcess, logFile: string, fd: number): 
   };
   live.add(tracked);
   if (child.pid !== undefined) ensureWatchdog().track(child.pid);
-  void exited.then(() => {
+  // Off the books when `exited` settles (the same two events; it never rejects).
+  const forget = () => {
     live.delete(tracked);
     if (child.pid !== undefined) watchdog?.untrack(child.pid);
-  });
+  };
+  child.once('error', forget);
+  child.once('exit', forget);
   return tracked;
 }
 

@@ -20,12 +20,14 @@ export async function runWorker<T>(
         if (reply.type === 'result') resolve(reply.result);
         else reject(new Error(`${label}: ${reply.message}`));
       });
-      void proc.exited.then((code) =>
-        reject(
-          new Error(
-            `${label} exited (${code}) without a result; log ${proc.logFile}:\n${proc.tail()}`,
+      proc.exited.then(
+        (code) =>
+          reject(
+            new Error(
+              `${label} exited (${code}) without a result; log ${proc.logFile}:\n${proc.tail()}`,
+            ),
           ),
-        ),
+        reject,
       );
       timer = setTimeout(
         () => reject(new Error(`${label} gave no result within ${options.timeoutMs} ms`)),

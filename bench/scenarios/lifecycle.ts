@@ -144,10 +144,8 @@ async function rebalance(ctx: Context, signal: 'SIGTERM' | 'SIGKILL'): Promise<M
       );
       const signalledAt = performance.now();
       b.proc.child.kill(signal);
-      let leaverExitMs: number | undefined;
-      void b.proc.exited.then(() => {
-        leaverExitMs = performance.now() - signalledAt;
-      });
+      // Never rejects: awaited below, and harmless if the wait in between fails.
+      const leaverExit = b.proc.exited.then(() => performance.now() - signalledAt);
       await waitFor(
         'the survivor to own every partition',
         async () => (await assigned(survivor)) === PARTITIONS,
@@ -155,7 +153,7 @@ async function rebalance(ctx: Context, signal: 'SIGTERM' | 'SIGKILL'): Promise<M
         50,
       );
       const pauseMs = performance.now() - signalledAt;
-      await b.proc.exited;
+      const leaverExitMs = await leaverExit;
       return {
         figures: {
           pauseMs,
