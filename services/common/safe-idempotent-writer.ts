@@ -130,7 +130,13 @@ export class SafeIdempotentWriter {
     if (this.closed) return Promise.reject(new WriterClosedError());
     if (!this.sending) return this.sendNow(batch);
     return new Promise<RecordMetadata[]>((resolve, reject) => {
-      this.queue.push({ start: () => this.sendNow(batch).then(resolve, reject), reject });
+      // start() returns nothing: the send settles this promise, its rejection included.
+      this.queue.push({
+        start: () => {
+          this.sendNow(batch).then(resolve, reject);
+        },
+        reject,
+      });
     });
   }
 
