@@ -29,4 +29,29 @@ export default tseslint.config(
     files: ['**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // Typed rules: promises whose rejection nobody would see. The TypeScript files are linted with
+  // the program of tsconfig.json (which includes every folder with .ts files); the .js/.mjs
+  // configuration files stay untyped (they are outside `files`).
+  {
+    files: ['**/*.ts'],
+    // services/producer: enabled when its rewrite lands (issue 15 §1)
+    ignores: ['services/producer/**'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // `void promise` does not count as handled: a promise started and not awaited must have
+      // its rejection handled where it is started (`.catch`, the second argument of `.then`, or
+      // services/common/detached.ts), so that a failure cannot be lost or crash the process.
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      // An async function where a void-returning callback is expected (event listeners,
+      // timers, express handlers): nobody would see its rejection.
+      '@typescript-eslint/no-misused-promises': 'error',
+      // `await` of something that is not a promise: usually a function that was not called, or
+      // one believed to be async. An array of promises that may be undefined (`s?.stop()`) is fine.
+      '@typescript-eslint/await-thenable': ['error', { allowMixedPromiseArrays: true }],
+      // `return promise` inside try/catch/finally skips the catch and runs the finally early.
+      '@typescript-eslint/return-await': ['error', 'error-handling-correctness-only'],
+    },
+  },
 );
