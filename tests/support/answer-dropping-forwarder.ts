@@ -8,7 +8,8 @@
  * (int32); an answer frame starts with the correlation id. Ids are per connection, so each
  * connection keeps its own set of answers to drop.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { TcpServer } from '../../scripts/lib/tcp-server';
 
 /** Kafka's API key of Produce requests. */
 export const PRODUCE_API_KEY = 0;
@@ -38,20 +39,20 @@ class FrameReader {
   }
 }
 
-export class AnswerDroppingForwarder {
+export class AnswerDroppingForwarder extends TcpServer {
   readonly dropped: DroppedAnswer[] = [];
   /** Requests seen, by API key. */
   readonly requests = new Map<number, number>();
   private readonly toDrop = new Map<number, number>();
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
   private connections = 0;
 
   constructor(
     readonly listenHost: string,
     readonly listenPort: number,
     readonly targetPort: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The answers to the next `count` requests with this API key are dropped. */
   dropAnswers(apiKey: number, count: number): void {
@@ -59,32 +60,13 @@ export class AnswerDroppingForwarder {
   }
 
   async start(): Promise<void> {
-    const server = createServer((client) => this.forward(client));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.listenPort, this.listenHost, () => resolve());
-    });
+    await this.listen(this.listenPort, this.listenHost);
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private forward(client: Socket): void {
+  protected accept(client: Socket): void {
     this.connections += 1;
     const connection = this.connections;
-    const upstream = connect({ host: '127.0.0.1', port: this.targetPort });
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
+    const upstream = this.upstreamFor(client, this.targetPort);
 
     /** Correlation ids whose answers are dropped, with their API key. */
     const dropping = new Map<number, number>();

@@ -5,7 +5,8 @@
  * The tunnel itself is given (kube.ts opens it with @kubernetes/client-node's PortForward);
  * tests/unit/e2e-forwarder.test.ts uses plain TCP tunnels.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { TcpServer } from '../../../scripts/lib/tcp-server';
 
 export interface Tunnel {
   close(): void;
@@ -30,34 +31,23 @@ export interface ForwarderOptions {
   port?: number;
 }
 
-export class LocalForwarder {
+export class LocalForwarder extends TcpServer {
   readonly perPod = new Map<string, number>();
   readonly errors: string[] = [];
   connections = 0;
   failures = 0;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly options: ForwarderOptions) {}
-
-  async start(): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
-    this.server = server;
-    const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, host, () => resolve());
-    });
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return address.port;
+  constructor(private readonly options: ForwarderOptions) {
+    super();
   }
 
-  private accept(socket: Socket): void {
+  start(): Promise<number> {
+    return this.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1');
+  }
+
+  protected accept(socket: Socket): void {
     this.connections += 1;
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    socket.on('error', () => undefined);
+    this.track(socket);
     const pod = this.options.pickPod();
     if (pod === undefined) {
       this.fail('no ready pod to forward to');
@@ -84,13 +74,6 @@ export class LocalForwarder {
   private fail(message: string): void {
     this.failures += 1;
     if (this.errors.length < 50) this.errors.push(message);
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 
