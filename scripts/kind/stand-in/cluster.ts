@@ -19,6 +19,7 @@ import { parseAllDocuments } from 'yaml';
 import { buildServiceImages } from '../../docker/images';
 import { ensureKafkaStandIn } from '../../docker/kafka-stand-in';
 import { topicCommands, type KafkaTopicObject } from './topics';
+import { pinnedVersion } from '../../lib/versions';
 import { repoRoot } from '../../lib/root';
 
 const ROOT = repoRoot();
@@ -36,19 +37,9 @@ class StandInError extends Error {
 
 const say = (line: string) => process.stderr.write(`[kind stand-in] ${line}\n`);
 
-function pinned(file: string, name: string): string {
-  const result = spawnSync('bash', ['-c', `source "${file}" && printf %s "$${name}"`], {
-    encoding: 'utf8',
-  });
-  if (result.status !== 0 || result.stdout === '') {
-    throw new StandInError(`${name} is not set in ${file}`);
-  }
-  return result.stdout;
-}
-
 /** The tools: kubectl of the node image's Kubernetes build, Helm of scripts/tools/install.sh. */
 function tools(): { kubectl: string; helm: string } {
-  const version = pinned(join(NODE_IMAGE, 'versions.env'), 'KUBERNETES_VERSION');
+  const version = pinnedVersion('KUBERNETES_VERSION', join(NODE_IMAGE, 'versions.env'));
   const kubectl = join(CACHE, `node-kubernetes-${version}`, 'bin', 'kubectl');
   const helm = join(ROOT, '.cache', 'tools', 'bin', 'helm');
   if (!existsSync(kubectl)) {
@@ -104,7 +95,7 @@ function clusterExists(): boolean {
 }
 
 function strimziCrdFiles(): string[] {
-  const version = pinned(join(ROOT, 'scripts', 'tools', 'versions.env'), 'STRIMZI_VERSION');
+  const version = pinnedVersion('STRIMZI_VERSION');
   const dir = join(CACHE, `strimzi-crds-${version}`, 'crds');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')) : [];
   if (files.length === 0) {

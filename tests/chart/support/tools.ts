@@ -4,10 +4,12 @@
  * command that installs it; CI runs that script first, so nothing is skipped.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../../scripts/lib/root';
+import { pinnedVersion, readVersions } from '../../../scripts/lib/versions';
 
-export const ROOT = resolve(__dirname, '..', '..', '..');
+export const ROOT = repoRoot();
 export const CHART = join(ROOT, 'helm', 'event-pipeline');
 export const TOOLS_BIN = join(process.env.TOOLS_DIR ?? join(ROOT, '.cache', 'tools'), 'bin');
 const INSTALL = 'bash scripts/tools/install.sh';
@@ -15,22 +17,9 @@ const INSTALL = 'bash scripts/tools/install.sh';
 export type Tool = 'helm' | 'kube-score' | 'hadolint' | 'kubernetes-validate' | 'promtool';
 
 /** The pinned versions, read from scripts/tools/versions.env. */
-export const versions: Readonly<Record<string, string>> = Object.fromEntries(
-  readFileSync(join(ROOT, 'scripts', 'tools', 'versions.env'), 'utf8')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const eq = line.indexOf('=');
-      return [line.slice(0, eq), line.slice(eq + 1)];
-    }),
-);
+export const versions = readVersions();
 
-export function pinned(name: string): string {
-  const value = versions[name];
-  if (value === undefined) throw new Error(`${name} is not set in scripts/tools/versions.env`);
-  return value;
-}
+export { pinnedVersion as pinned };
 
 /** Absolute path of a tool; throws (failing the test) with the install command when absent. */
 export function tool(name: Tool): string {
