@@ -11,10 +11,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMavenJars } from '../../scripts/kafka/fetch';
-import { spawnTracked, waitFor, type Tracked } from '../lib/proc';
+import { spawnTracked, type Tracked } from '../lib/proc';
 import { javaBinary } from '../lib/java';
 import { freePort } from '../../scripts/lib/ports';
 import { repoRoot } from '../../scripts/lib/root';
+import { waitFor } from '../../scripts/lib/poll';
 
 /** The newest 0.33.x (the last line on Java 17; later ones need Java 21). */
 export const BRIDGE_VERSION = '0.33.1';
@@ -137,8 +138,7 @@ export async function startBridge(
         await response.arrayBuffer();
         return response.status === 200 || response.status === 204;
       },
-      60_000,
-      250,
+      { timeoutMs: 60_000, intervalMs: 250, retryErrors: true },
     );
   } catch (error) {
     await stop();

@@ -15,7 +15,6 @@ import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_pr
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Watchdog } from '../../scripts/watchdog';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Tracked {
   readonly name: string;
@@ -161,31 +160,6 @@ export function tailOf(file: string, lines = 30): string {
       .join('\n');
   } catch {
     return '';
-  }
-}
-
-/** Polls `check` until it returns a value other than undefined/false; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
-      );
-    }
-    await sleep(intervalMs);
   }
 }
 

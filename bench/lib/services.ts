@@ -5,10 +5,11 @@
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked, waitFor, type Tracked } from './proc';
+import { spawnTracked, type Tracked } from './proc';
 import { scrape, type Sample } from './prom';
 import { freePort } from '../../scripts/lib/ports';
 import { repoRoot } from '../../scripts/lib/root';
+import { waitFor } from '../../scripts/lib/poll';
 
 export const ROOT = repoRoot(__dirname);
 /**
@@ -112,8 +113,7 @@ async function waitReady(proc: Tracked, managementUrl: string, timeoutMs: number
       await response.arrayBuffer();
       return response.status === 200;
     },
-    timeoutMs,
-    100,
+    { timeoutMs: timeoutMs, intervalMs: 100, retryErrors: true },
   ).catch(async (error: unknown) => {
     if (!proc.running()) throw error;
     throw new Error(

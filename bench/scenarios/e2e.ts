@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTopic } from '../lib/kafka';
 import { failedRequests, startLoad } from '../lib/load';
-import { getLogDir, waitFor } from '../lib/proc';
+import { getLogDir } from '../lib/proc';
 import { histogramDelta, histogramOf, histogramQuantile, sumOf, type Sample } from '../lib/prom';
 import type { Scenario } from '../lib/scenario';
 import { latencyHandlerPath, startConsumer, startProducer } from '../lib/services';
 import { percentile } from '../lib/stats';
 import { DLQ_TOPIC } from './consumer';
+import { waitFor } from '../../scripts/lib/poll';
 
 const E2E_METRIC = 'event_pipeline_end_to_end_latency_seconds';
 
@@ -76,8 +77,7 @@ export const endToEnd: Scenario = {
             });
             return n !== undefined && n >= acked ? n : undefined;
           },
-          60_000,
-          200,
+          { timeoutMs: 60_000, intervalMs: 200, retryErrors: true },
         );
         const after = await consumer.metrics();
         await sleep(400); // the handler's file is appended every 200 ms

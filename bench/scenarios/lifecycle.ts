@@ -15,12 +15,12 @@ import { consumerSpec } from '../../services/common/config';
 import { benchKafka, messagesIn, PARTITIONS, withTopic } from '../lib/kafka';
 import { startLoad } from '../lib/load';
 import { apiBody, benchValueText } from '../lib/payload';
-import { waitFor } from '../lib/proc';
 import { sumOf } from '../lib/prom';
 import type { Context, Measurement, Scenario } from '../lib/scenario';
 import { startConsumer, startProducer, type RunningService } from '../lib/services';
 import { DLQ_TOPIC } from './consumer';
 import { SHAPE_A } from './http';
+import { waitFor } from '../../scripts/lib/poll';
 
 const ASSIGNED = 'event_pipeline_consumer_assigned_partitions';
 const PRODUCED = 'event_pipeline_produced_messages_total';
@@ -52,8 +52,7 @@ export const producerSigterm: Scenario = {
           'the first acknowledged request',
           async () =>
             (sumOf(await producer.metrics(), PRODUCED, { topic, result: 'acked' }) ?? 0) > 0,
-          30_000,
-          50,
+          { timeoutMs: 30_000, intervalMs: 50, retryErrors: true },
         );
         await sleep(ctx.profile.lifecycle.loadBeforeSignalMs);
         const signalledAt = performance.now();
@@ -139,8 +138,7 @@ async function rebalance(ctx: Context, signal: 'SIGTERM' | 'SIGKILL'): Promise<M
           const [x, y] = [await assigned(survivor), await assigned(b)];
           return x !== undefined && y !== undefined && x > 0 && y > 0 && x + y === PARTITIONS;
         },
-        session + 60_000,
-        100,
+        { timeoutMs: session + 60_000, intervalMs: 100, retryErrors: true },
       );
       const signalledAt = performance.now();
       b.proc.child.kill(signal);
@@ -149,8 +147,7 @@ async function rebalance(ctx: Context, signal: 'SIGTERM' | 'SIGKILL'): Promise<M
       await waitFor(
         'the survivor to own every partition',
         async () => (await assigned(survivor)) === PARTITIONS,
-        session + 60_000,
-        50,
+        { timeoutMs: session + 60_000, intervalMs: 50, retryErrors: true },
       );
       const pauseMs = performance.now() - signalledAt;
       const leaverExitMs = await leaverExit;

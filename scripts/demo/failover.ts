@@ -17,7 +17,8 @@ import type { DemoOptions } from './options';
 import { runDemo } from './run';
 import { plural, type Story } from './story';
 import { DemoSystem } from './system';
-import { list, partitionStates, samePartitionState, waitFor, type PartitionState } from './views';
+import { list, partitionStates, samePartitionState, type PartitionState } from './views';
+import { waitFor } from '../lib/poll';
 
 const USAGE =
   'usage: npm run demo:failover -- [--short] [--port <first Kafka port>] [--api-port <port>]';
@@ -224,18 +225,22 @@ async function watchPartition(
   from: PartitionState,
 ): Promise<PartitionState> {
   let last = from;
-  return waitFor(`${EVENTS_TOPIC}-${partition} to change`, timeoutMs, async () => {
-    const states = await partitionStates(system.liveBrokers(), EVENTS_TOPIC);
-    const now = states.find((p) => p.partition === partition);
-    if (now === undefined) return undefined;
-    if (!samePartitionState(now, last) && !done(now)) {
-      story.event(
-        `${EVENTS_TOPIC}-${partition}: leader ${now.leader < 0 ? 'none' : now.leader}, in sync ${list(now.isr)}`,
-      );
-    }
-    last = now;
-    return done(now) ? now : undefined;
-  });
+  return waitFor(
+    `${EVENTS_TOPIC}-${partition} to change`,
+    async () => {
+      const states = await partitionStates(system.liveBrokers(), EVENTS_TOPIC);
+      const now = states.find((p) => p.partition === partition);
+      if (now === undefined) return undefined;
+      if (!samePartitionState(now, last) && !done(now)) {
+        story.event(
+          `${EVENTS_TOPIC}-${partition}: leader ${now.leader < 0 ? 'none' : now.leader}, in sync ${list(now.isr)}`,
+        );
+      }
+      last = now;
+      return done(now) ? now : undefined;
+    },
+    { timeoutMs: timeoutMs, intervalMs: 250, retryErrors: true },
+  );
 }
 
 function printPartitions(story: Story, states: readonly PartitionState[]): void {

@@ -16,7 +16,8 @@ import type { DemoOptions } from './options';
 import { runDemo } from './run';
 import { plural, type Story } from './story';
 import { DemoSystem } from './system';
-import { groupState, list, settled, waitFor, type GroupState } from './views';
+import { groupState, list, settled, type GroupState } from './views';
+import { waitFor } from '../lib/poll';
 
 const USAGE =
   'usage: npm run demo:scale -- [--short] [--brokers 1|3] [--port <first Kafka port>] [--api-port <port>]';
@@ -134,10 +135,14 @@ async function run(
 }
 
 function waitSettled(system: DemoSystem, members: readonly string[]): Promise<GroupState> {
-  return waitFor(`the group to settle with ${members.join(', ')}`, 90_000, async () => {
-    const group = await groupState(system.liveBrokers(), CONSUMER_GROUP, EVENTS_TOPIC);
-    return settled(group, members, EVENTS_PARTITIONS) ? group : undefined;
-  });
+  return waitFor(
+    `the group to settle with ${members.join(', ')}`,
+    async () => {
+      const group = await groupState(system.liveBrokers(), CONSUMER_GROUP, EVENTS_TOPIC);
+      return settled(group, members, EVENTS_PARTITIONS) ? group : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 250, retryErrors: true },
+  );
 }
 
 function printGroup(story: Story, group: GroupState): void {

@@ -70,6 +70,7 @@ import {
 } from './config';
 import { ensureKafkaJars } from './fetch';
 import { freePorts, isPortOpen } from '../lib/ports';
+import { waitUntil } from '../lib/poll';
 import { repoRoot } from '../lib/root';
 import { withAdmin } from './admin';
 import { KAFKA_VERSION } from './version';
@@ -651,19 +652,18 @@ async function allInSync(admin: Admin, topics: readonly string[]): Promise<boole
   );
 }
 
+/** Waits until `check` is true (a throw is "not yet"); the timeout error ends with the log's tail. */
 async function poll(
   what: string,
   timeoutMs: number,
   check: () => Promise<boolean>,
   tail: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new KafkaHarnessError(`timed out after ${timeoutMs} ms waiting for ${what}\n${tail()}`);
-    await sleep(200);
-  }
+  await waitUntil(what, check, { timeoutMs, retryErrors: true }).catch((error: unknown) => {
+    throw new KafkaHarnessError(
+      `${error instanceof Error ? error.message : String(error)}\n${tail()}`,
+    );
+  });
 }
 
 async function assertPortsFree(ports: readonly number[]): Promise<void> {

@@ -33,6 +33,7 @@ import { strimziProblems } from './support/strimzi-crds';
 import { CHART, ROOT, TOOLS_BIN } from './support/tools';
 import { Forwarder } from '../support/forwarder';
 import { freePorts } from '../../scripts/lib/ports';
+import { waitUntil } from '../../scripts/lib/poll';
 
 const CONDUKTOR = join(ROOT, 'conduktor');
 const COMPOSE = join(CONDUKTOR, 'compose.yaml');
@@ -811,15 +812,11 @@ describe('make forward (scripts/kind/forward.sh) supervises one forward per pod'
   }
 
   async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${what}\nforwards:\n${forwards().join('\n')}\noutput:\n${output}`,
-        );
-      }
-      await sleep(50);
-    }
+    await waitUntil(what, check, { timeoutMs, intervalMs: 50 }).catch((error: unknown) => {
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\nforwards:\n${forwards().join('\n')}\noutput:\n${output}`,
+      );
+    });
   }
 
   const kafkaListeners = kafkaVariants[0]!.listeners;

@@ -9,7 +9,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { poll, progress } from './support/poll';
+import { poll } from '../../scripts/lib/poll';
+import { progress } from './support/progress';
 import { TOPIC } from './settings';
 import { isPortOpen } from '../../scripts/lib/ports';
 
@@ -60,6 +61,7 @@ beforeAll(async () => {
   child.stdout?.on('data', (chunk: Buffer) => (forwardOutput += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (forwardOutput += chunk.toString()));
   await poll({
+    log: progress,
     what: `make forward's ports ${allPorts.join(', ')}`,
     timeoutMs: 120_000,
     intervalMs: 1_000,
@@ -136,6 +138,7 @@ test('Ctrl-C stops every forward', async () => {
   process.kill(-child.pid, 'SIGINT');
   await exited;
   await poll({
+    log: progress,
     what: 'every forwarded port closed',
     timeoutMs: 15_000,
     intervalMs: 500,

@@ -35,7 +35,8 @@ import { Ledger, seqOf } from './support/ledger';
 import { runLoad, type Answer, type LoadStats } from './support/load';
 import { matching, parsePrometheus, sum, type Sample } from './support/metrics';
 import { groupLag, joinOffsets, uncommittedAcks, type PartitionOffsets } from './support/offsets';
-import { poll, progress } from './support/poll';
+import { poll } from '../../scripts/lib/poll';
+import { progress } from './support/progress';
 import { shutdownTimeline } from './support/shutdown';
 import {
   differences,
@@ -168,6 +169,7 @@ async function scrapeAll(deployment: string): Promise<Map<string, Sample[]>> {
 
 async function waitRolledOut(name: string, timeoutMs: number): Promise<void> {
   await poll({
+    log: progress,
     what: `Deployment ${name}`,
     timeoutMs,
     intervalMs: 2_000,
@@ -249,6 +251,7 @@ async function waitConsumed(what: string): Promise<void> {
     ]),
   );
   await poll({
+    log: progress,
     what,
     timeoutMs: DRAIN_TIMEOUT_MS,
     intervalMs: 2_000,
@@ -376,6 +379,7 @@ step(
     : 'the Strimzi Kafka is Ready and both Deployments are Available',
   async () => {
     await poll({
+      log: progress,
       what: KAFKA_STAND_IN ? `StatefulSet ${KAFKA_STAND_IN_STATEFULSET}` : `Kafka ${KAFKA_CLUSTER}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 5_000,
@@ -468,6 +472,7 @@ step(
     // The same consumers, so their counters went on: together they processed them all
     // (duplicates would only add).
     await poll({
+      log: progress,
       what: "the consumers' metrics",
       timeoutMs: DRAIN_TIMEOUT_MS,
       intervalMs: 2_000,

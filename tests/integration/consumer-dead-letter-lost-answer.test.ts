@@ -33,8 +33,9 @@ import {
   type ConsumedMessage,
 } from '../support/kafka';
 import type { ServiceProcess } from '../support/service-process';
-import { handled, metric, startConsumer, waitFor, writeHandlerModule } from './consumer-helpers';
+import { handled, metric, startConsumer, writeHandlerModule } from './consumer-helpers';
 import { freePorts } from '../../scripts/lib/ports';
+import { waitFor } from '../../scripts/lib/poll';
 
 jest.setTimeout(240_000);
 
@@ -178,8 +179,7 @@ async function runScenario(
       }
       return dlqEndAtCommit.size === SOURCE_PARTITIONS.length;
     },
-    60_000,
-    100,
+    { timeoutMs: 60_000, intervalMs: 100 },
   );
   await waitFor(
     'the messages behind the poison ones handled and committed',
@@ -190,7 +190,7 @@ async function runScenario(
       [...(await snapshot(kafka.brokers, setup.groupId, topic, setup.deadLetterTopic)).committed]
         .filter(([partition]) => SOURCE_PARTITIONS.includes(partition))
         .every(([, offset]) => offset === 2),
-    60_000,
+    { timeoutMs: 60_000 },
   );
 
   const { dlqEnd } = await snapshot(kafka.brokers, setup.groupId, topic, setup.deadLetterTopic);

@@ -14,10 +14,10 @@ import {
   metric,
   produce,
   startConsumer,
-  waitFor,
   writeHandlerModule,
   newConsumerSetup,
 } from './consumer-helpers';
+import { waitFor } from '../../scripts/lib/poll';
 
 jest.setTimeout(120_000);
 
@@ -140,7 +140,7 @@ describe('consumer: poison messages', () => {
     await waitFor(
       'the message behind it handled',
       () => handled(consumer as ServiceProcess).some((entry) => entry.key === 'ok-2'),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await waitFor(
       'all 3 offsets committed',

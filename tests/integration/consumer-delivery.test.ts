@@ -11,9 +11,9 @@ import {
   metric,
   produce,
   startConsumer,
-  waitFor,
   newConsumerSetup,
 } from './consumer-helpers';
+import { waitFor } from '../../scripts/lib/poll';
 
 jest.setTimeout(180_000);
 
@@ -40,8 +40,7 @@ describe('consumer: calm run', () => {
         const seen = handled(consumer as ServiceProcess);
         return seen.length >= COUNT && seen;
       },
-      120_000,
-      500,
+      { timeoutMs: 120_000, intervalMs: 500 },
     );
     // A little longer: anything handled twice would show up now.
     await new Promise((done) => setTimeout(done, 1500));

@@ -91,23 +91,6 @@ export function logLines(service: ServiceProcess, msg: string): Array<Record<str
   return service.logs().filter((line) => line['msg'] === msg);
 }
 
-/** Polls `probe` until it returns something other than undefined/false. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await probe();
-    if (result !== undefined && result !== false) return result;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, intervalMs));
-  }
-}
-
 /** Sum of the series of `name` whose labels include `labels`; undefined if there is none. */
 export async function metric(
   service: ServiceProcess,

@@ -13,10 +13,10 @@ import {
   metric,
   produce,
   startConsumer,
-  waitFor,
   writeHandlerModule,
   newConsumerSetup,
 } from './consumer-helpers';
+import { waitFor } from '../../scripts/lib/poll';
 
 jest.setTimeout(120_000);
 
@@ -72,7 +72,10 @@ describe('consumer: lag metrics', () => {
     const stuckSince = Date.now();
     await produce(topic, jsonMessages('behind', 1000));
     const produced = Date.now();
-    await waitFor('lag 1000', async () => (await lag()) === 1000, 10_000, 50);
+    await waitFor('lag 1000', async () => (await lag()) === 1000, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     const seenAfterMs = Date.now() - produced;
     // One refresh interval, plus the time a refresh and a scrape take on a busy machine.
     expect(seenAfterMs).toBeLessThanOrEqual(REFRESH_MS + 1000);
@@ -105,12 +108,10 @@ describe('consumer: lag metrics', () => {
 
     rmSync(gate);
     expect(existsSync(gate)).toBe(false);
-    await waitFor(
-      'lag back to 0',
-      async () => (await lag()) === 0 && (await lagSeconds()) === 0,
-      30_000,
-      100,
-    );
+    await waitFor('lag back to 0', async () => (await lag()) === 0 && (await lagSeconds()) === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(handled(consumer)).toHaveLength(1010);
     expect(await consumer.stop('SIGTERM')).toBe(0);
   });

@@ -13,10 +13,10 @@ import {
   metric,
   produce,
   startConsumer,
-  waitFor,
   writeHandlerModule,
   newConsumerSetup,
 } from './consumer-helpers';
+import { waitFor } from '../../scripts/lib/poll';
 
 jest.setTimeout(180_000);
 
@@ -72,17 +72,15 @@ async function scenario(signal: 'SIGTERM' | 'SIGKILL') {
           (line) =>
             line['partitions'] === PARTITIONS && Date.parse(String(line['time'])) >= stoppedAt,
         ),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const takeoverMs = Date.parse(String(takeover['time'])) - stoppedAt;
 
     const allKeys = () => [...handled(a), ...handled(b)].map((entry) => entry.key);
-    await waitFor(
-      `all ${total} messages handled`,
-      () => new Set(allKeys()).size >= total,
-      60_000,
-      500,
-    );
+    await waitFor(`all ${total} messages handled`, () => new Set(allKeys()).size >= total, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
     await waitFor(
       'lag 0',
       async () => (await metric(b, 'event_pipeline_consumer_lag_messages')) === 0,

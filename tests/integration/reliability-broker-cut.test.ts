@@ -22,9 +22,9 @@ import {
   PRODUCE_TIMEOUT_MS,
   startProducer,
   stopAll,
-  waitUntil,
 } from './reliability-support';
 import { freePorts } from '../../scripts/lib/ports';
+import { waitUntil } from '../../scripts/lib/poll';
 
 jest.setTimeout(240_000);
 
@@ -155,8 +155,7 @@ test('one broker cut off from the API: the others keep acknowledging, its partit
     await waitUntil(
       `broker ${victim}'s partitions writable again`,
       async () => (await send('key-0')).status === 200,
-      60_000,
-      500,
+      { timeoutMs: 60_000, intervalMs: 500 },
     );
 
     // Every acknowledged message is in Kafka where the API said.

@@ -28,9 +28,9 @@ import {
   startProducer,
   lastJoinAt,
   stopAll,
-  waitUntil,
   type Scenario,
 } from './reliability-support';
+import { waitUntil } from '../../scripts/lib/poll';
 
 jest.setTimeout(240_000);
 
@@ -154,12 +154,12 @@ test(`all brokers stopped for ${OUTAGE_MS / 1000} s and restarted: fast 503s, re
     const producerNotReadyMs = await waitUntil(
       'producer readiness 503',
       async () => (await probe(producer.service, '/readyz')) === 503,
-      OUTAGE_MS,
+      { timeoutMs: OUTAGE_MS },
     );
     const consumerNotReadyMs = await waitUntil(
       'consumer readiness 503',
       async () => (await probe(consumer, '/readyz')) === 503,
-      CONSUMER_NOT_READY_WITHIN_MS,
+      { timeoutMs: CONSUMER_NOT_READY_WITHIN_MS },
     );
     const left = OUTAGE_MS - (Date.now() - down);
     if (left > 0) await pause(left);
@@ -176,12 +176,12 @@ test(`all brokers stopped for ${OUTAGE_MS / 1000} s and restarted: fast 503s, re
     const producerReadyMs = await waitUntil(
       'producer ready again',
       async () => (await probe(producer.service, '/readyz')) === 200,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const consumerReadyMs = await waitUntil(
       'consumer ready again',
       async () => (await probe(consumer, '/readyz')) === 200,
-      90_000,
+      { timeoutMs: 90_000 },
     );
     await load.waitForAcks(300, 60_000);
     const fault: FaultWindow = { label: 'all brokers down', from, to: Date.now() };

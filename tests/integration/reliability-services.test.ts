@@ -18,8 +18,8 @@ import {
   startLedgerConsumer,
   startProducer,
   stopAll,
-  waitUntil,
 } from './reliability-support';
+import { waitUntil } from '../../scripts/lib/poll';
 
 jest.setTimeout(150_000);
 
@@ -78,11 +78,9 @@ test('consumer SIGKILLed under load: the other instance takes over, nothing is l
   const services: ServiceProcess[] = [producer.service, a, b];
   const load = new LoadGenerator({ url: producer.url, topic: scenario.topic, clients: 6 });
   try {
-    await waitUntil(
-      'both consumers to share the partitions',
-      () => joins(a) + joins(b) >= 3,
-      30_000,
-    );
+    await waitUntil('both consumers to share the partitions', () => joins(a) + joins(b) >= 3, {
+      timeoutMs: 30_000,
+    });
     load.start();
     await load.waitForAcks(ACKS_BEFORE, 30_000);
     const from = Date.now();
@@ -99,7 +97,7 @@ test('consumer SIGKILLed under load: the other instance takes over, nothing is l
               line['partitions'] === 6 &&
               Date.parse(String(line['time'])) > from,
           ),
-      SESSION_TIMEOUT_MS + 20_000,
+      { timeoutMs: SESSION_TIMEOUT_MS + 20_000 },
     );
     const restarted = await startLedgerConsumer(scenario, 'consumer-a2');
     services.push(restarted);
@@ -171,13 +169,13 @@ test('a handler that hangs longer than the session timeout: the member stays in 
     const hung = await waitUntil(
       'the handler to hang',
       () => consumer.logs().some((line) => line['msg'] === 'ledger handler: hanging'),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(hung).toBeGreaterThanOrEqual(0);
     await waitUntil(
       'the handler to finish hanging',
       () => consumer.logs().some((line) => line['msg'] === 'ledger handler: done hanging'),
-      hangMs + 10_000,
+      { timeoutMs: hangMs + 10_000 },
     );
     await load.waitForAcks(ACKS_AFTER, 30_000);
     await load.stop();

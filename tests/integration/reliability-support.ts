@@ -130,21 +130,6 @@ export async function probe(
   }
 }
 
-export async function waitUntil(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  intervalMs = 200,
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, intervalMs));
-  }
-}
-
 export const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitUntil } from '../../scripts/lib/poll';
 
 const WATCHDOG = resolve(__dirname, '..', '..', 'dist', 'scripts', 'watchdog.js');
 
@@ -19,14 +20,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
 
 /** An owner that starts a long sleep, has the watchdog track it, and prints the sleep's pid. */
 function startOwner(dir: string, release: boolean): Promise<{ owner: ChildProcess; pid: number }> {
@@ -59,8 +52,14 @@ test('stops what it tracks and removes the folder when its owner is SIGKILLed', 
   leftovers.push(pid);
   expect(alive(pid)).toBe(true);
   owner.kill('SIGKILL');
-  await until('the tracked process to stop', () => !alive(pid));
-  await until('the folder to be removed', () => !existsSync(dir));
+  await waitUntil('the tracked process to stop', () => !alive(pid), {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
+  await waitUntil('the folder to be removed', () => !existsSync(dir), {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
 });
 
 test('leaves everything alone after a release', async () => {

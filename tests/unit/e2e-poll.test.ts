@@ -1,4 +1,4 @@
-import { poll, PollTimeoutError } from '../e2e/support/poll';
+import { poll, PollTimeoutError } from '../../scripts/lib/poll';
 
 function fakeClock() {
   let now = 0;

@@ -23,6 +23,7 @@ import { stringify } from 'yaml';
 import { Watchdog } from '../../../scripts/watchdog';
 import { pinned, type RunResult } from './tools';
 import { freePorts } from '../../../scripts/lib/ports';
+import { PollTimeoutError, waitUntil } from '../../../scripts/lib/poll';
 
 /** The context `make up` gives skaffold (`kind-$(CLUSTER)`), pointing at this server. */
 export const TEST_CONTEXT = 'kind-event-pipeline';
@@ -196,26 +197,28 @@ function getStatus(url: string, ca?: Buffer, token?: string): Promise<number> {
   });
 }
 
+/** Waits until `check` is true; fails at once when one of `processes` exits, with its log. */
 async function waitFor(
   what: string,
   check: () => Promise<boolean>,
   processes: readonly Process[],
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const alive = async () => {
     const dead = processes.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
     if (dead) {
       throw new Error(
         `${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}) before ${what}:\n${tail(dead.log)}`,
       );
     }
-    if (await check()) return;
-    await sleep(250);
-  }
-  throw new Error(
-    `${what} not within ${timeoutMs / 1000}s:\n${processes.map((p) => `${p.name}:\n${tail(p.log)}`).join('\n')}`,
-  );
+    return check();
+  };
+  await waitUntil(what, alive, { timeoutMs, intervalMs: 250 }).catch((error: unknown) => {
+    if (!(error instanceof PollTimeoutError)) throw error;
+    throw new Error(
+      `${what} not within ${timeoutMs / 1000}s:\n${processes.map((p) => `${p.name}:\n${tail(p.log)}`).join('\n')}`,
+    );
+  });
 }
 
 export async function startApiServer(): Promise<ApiServer> {
