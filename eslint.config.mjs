@@ -34,8 +34,6 @@ export default tseslint.config(
   // configuration files stay untyped (they are outside `files`).
   {
     files: ['**/*.ts'],
-    // services/producer: enabled when its rewrite lands (issue 15 §1)
-    ignores: ['services/producer/**'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

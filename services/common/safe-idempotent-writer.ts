@@ -23,7 +23,7 @@
  * knows a late retry of those records cannot land after newer ones. The next queued send
  * starts at once, through the new producer.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from './deadline';
 import {
   defaultPartitioner,
   type Kafka,
@@ -89,14 +89,6 @@ interface QueuedSend {
 
 let producersCreated = 0;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SendTimeoutError(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export class SafeIdempotentWriter {
   /** The producer in service; undefined until the first send or after a failure. */
   private current: Generation | undefined;
@@ -161,7 +153,8 @@ export class SafeIdempotentWriter {
     this.sending = true;
     const generation = this.inService();
     const attempt = generation.ready.then(() => generation.producer.sendBatch(batch));
-    return withTimeout(attempt, this.options.sendTimeoutMs).then(
+    const { sendTimeoutMs } = this.options;
+    return withTimeout(attempt, sendTimeoutMs, new SendTimeoutError(sendTimeoutMs)).then(
       (metadata) => {
         this.startNext();
         return metadata;
@@ -194,13 +187,14 @@ export class SafeIdempotentWriter {
 
   private async outlast(attempt: Promise<unknown>, producer: number): Promise<void> {
     const guardMs = this.options.sendTimeoutMs * LATE_WRITE_GUARD_FACTOR;
-    const ended = await Promise.race([
+    const ended = await withTimeout(
       attempt.then(
         () => true,
         () => true,
       ),
-      sleep(guardMs, false, { ref: false }),
-    ]);
+      guardMs,
+      'late-write guard',
+    ).catch(() => false);
     if (!ended) {
       this.options.logger.error(
         { producer, guardMs },

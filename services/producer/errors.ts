@@ -1,3 +1,5 @@
+import type { WriteError, WriteErrorCode } from './kafka-writer';
+
 /**
  * Every error the producer API answers with: HTTP status, a stable code clients can
  * switch on, and for 503 how long to wait before retrying. The body shape is
@@ -60,4 +62,40 @@ export class ApiError extends Error {
 
 export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
+}
+
+/** The API's code for each of the Kafka writer's. */
+const FROM_WRITE_ERROR: Record<WriteErrorCode, ErrorCode> = {
+  buffer_full: 'buffer_full',
+  unavailable: 'kafka_unavailable',
+  timeout: 'produce_timeout',
+  topic_unavailable: 'topic_unavailable',
+  closed: 'shutting_down',
+  record_too_large: 'record_too_large',
+  record_rejected: 'record_rejected',
+  unknown_partition: 'unknown_partition',
+};
+
+/**
+ * The HTTP edge of the writer's errors: a record's error names its JSON field
+ * (`/messages/3/key`), a timeout says the deadline.
+ */
+export function apiErrorFromWriteError(
+  error: WriteError,
+  context: { requestTimeoutMs: number },
+): ApiError {
+  const code = FROM_WRITE_ERROR[error.code];
+  const { recordIndex, recordField, ...details } = error.details;
+  if (recordIndex !== undefined) {
+    const field = `/messages/${recordIndex}${recordField ? `/${recordField}` : ''}`;
+    const separator = recordField === 'partition' ? ': ' : ' ';
+    return new ApiError(code, `${field}${separator}${error.message}`, { field, ...details });
+  }
+  if (error.code === 'timeout' && error.buffered) {
+    return new ApiError(
+      code,
+      `Kafka did not acknowledge within ${context.requestTimeoutMs} ms; the messages may have been written`,
+    );
+  }
+  return new ApiError(code, error.message, Object.keys(details).length > 0 ? details : undefined);
 }

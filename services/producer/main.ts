@@ -1,5 +1,5 @@
 /**
- * The producer API process: configuration, Kafka clients, batcher, HTTP and management
+ * The producer API process: configuration, the Kafka writer, the HTTP and management
  * servers, readiness, and the graceful shutdown of DESIGN.md.
  */
 import { loadProducerConfig, type ProducerConfig } from '../common/config';
@@ -9,40 +9,22 @@ import { Lifecycle, runMain } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
 import { createMetricsRegistry } from '../common/metrics';
+import { retriesWithin } from '../common/safe-idempotent-writer';
 import { createApp } from './app';
 import { loadApiKeys } from './auth';
-import { Batcher } from './batcher';
-import { adminMetadataClient, ClusterMonitor } from './cluster-monitor';
-import { ApiError } from './errors';
-import { mapSendError } from './kafka-errors';
-import { KafkaSender } from './kafka-producer';
+import { KafkaWriter } from './kafka-writer';
 import { createProducerMetrics } from './metrics';
 import { ProduceService } from './produce-service';
-import { RecordBuilder } from './records';
 import { startHttpServer } from './server';
 import { finishRequests } from './shutdown';
 import { openApiDocument, RequestValidator } from './validation';
 
-/** Kafka's default max.message.bytes, used until a topic's own value has been read. */
-const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
-const PROBE_INTERVAL_MS = 5_000;
-const PROBE_RETRY_INTERVAL_MS = 1_000;
-const CONFIG_REFRESH_MS = 60_000;
-/**
- * Keyless messages avoid a broker whose send has waited this long (healthy sends take
- * milliseconds; a broker this service cannot reach holds its send until the timeout).
- */
-const KEYLESS_AVOIDS_LEADER_AFTER_MS = 1_000;
-
 /**
  * Backoff 100 ms doubling to 1 s, as many retries as fit in PRODUCE_TIMEOUT_MS: a send
  * gives up about when its requests time out, and the next send uses a fresh producer.
- * (kafkajs warns that limited retries weaken idempotence; replacing the producer after
- * a failed send is what keeps that from mattering, see kafka-producer.ts.)
  */
 function producerRetry(config: ProducerConfig): RetryOptions {
-  const retries = Math.min(60, Math.max(2, Math.ceil(config.PRODUCE_TIMEOUT_MS / 1000)));
-  return { retries, initialRetryTime: 100, maxRetryTime: 1000, factor: 0.2, multiplier: 2 };
+  return retriesWithin(config.PRODUCE_TIMEOUT_MS);
 }
 
 /**
@@ -65,78 +47,45 @@ runMain('producer', async () => {
   lifecycle.installSignalHandlers();
   lifecycle.installCrashHandlers();
   const registry = createMetricsRegistry('producer');
+  const metrics = createProducerMetrics(registry, { topics: config.TOPICS });
 
   const clientConfig = kafkaClientConfig(config, logger, {
     limitedIdempotentRetries: LIMITED_RETRIES_REASON,
   });
-  const sender = new KafkaSender({
+  const writer = new KafkaWriter({
     kafka: new Kafka({ ...clientConfig, retry: producerRetry(config) }),
+    probeKafka: createProbeKafka(config, logger),
+    seedBrokers: config.KAFKA_BROKERS.length,
+    topics: config.TOPICS,
     logger,
     compression: config.PRODUCER_COMPRESSION,
-    ackTimeoutMs: Math.min(config.PRODUCE_TIMEOUT_MS, config.KAFKA_REQUEST_TIMEOUT_MS),
-    sendTimeoutMs: config.PRODUCE_TIMEOUT_MS,
     retry: producerRetry(config),
-  });
-  const adminKafka = createProbeKafka(config, logger);
-
-  // The batcher and the monitor refer to each other only in callbacks that run after start-up.
-  const batcher: Batcher = new Batcher({
-    send: (batches, leader) => sender.send(batches, leader),
-    mapError: mapSendError,
+    sendTimeoutMs: config.PRODUCE_TIMEOUT_MS,
+    ackTimeoutMs: Math.min(config.PRODUCE_TIMEOUT_MS, config.KAFKA_REQUEST_TIMEOUT_MS),
+    probeTimeoutMs: Math.min(config.PRODUCE_TIMEOUT_MS, config.KAFKA_CONNECTION_TIMEOUT_MS + 2000),
     lingerMs: config.BATCH_LINGER_MS,
     maxBatchMessages: config.BATCH_MAX_MESSAGES,
     maxBatchBytes: config.BATCH_MAX_BYTES,
     bufferMaxMessages: config.BUFFER_MAX_MESSAGES,
     bufferMaxBytes: config.BUFFER_MAX_BYTES,
-    maxRecordBatchBytes: (topic) =>
-      monitor.topicInfo(topic)?.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-    leaderOf: (topic, partition) => monitor.leaderOf(topic, partition),
-    requestTimeoutMs: config.PRODUCE_TIMEOUT_MS,
     onBatchSent: (topic, messages) => metrics.observeBatch(topic, messages),
-    onSendFailure: (_error, mapped) => {
-      // Request-specific failures (422) say nothing about the cluster.
-      if (mapped.status >= 500) monitor.probeSoon();
-    },
   });
-  const metrics = createProducerMetrics(registry, {
-    topics: config.TOPICS,
-    bufferedMessages: () => batcher.bufferedMessages,
-  });
-  const monitor: ClusterMonitor = new ClusterMonitor({
-    createClient: () => adminMetadataClient(adminKafka),
-    topics: config.TOPICS,
-    logger,
-    intervalMs: PROBE_INTERVAL_MS,
-    retryIntervalMs: PROBE_RETRY_INTERVAL_MS,
-    probeTimeoutMs: Math.min(config.PRODUCE_TIMEOUT_MS, config.KAFKA_CONNECTION_TIMEOUT_MS + 2000),
-    configRefreshMs: CONFIG_REFRESH_MS,
-    defaultMaxMessageBytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
-    onReachableChange: (reachable) => {
-      // Nothing waits for a cluster that is gone: the waiting requests get 503 now.
-      if (reachable) return;
-      batcher.failAll(
-        new ApiError(
-          'kafka_unavailable',
-          'Kafka became unreachable; the messages may have been written',
-        ),
-      );
-    },
-    onProbe: (reachable) => {
-      if (reachable && !sender.connected) void sender.connect();
-    },
-  });
+  metrics.watchBuffer(() => writer.bufferedMessages);
 
   health
-    .addReadinessCheck('kafka', () => ({
-      ok: monitor.reachable && sender.hasConnected,
-      detail: !monitor.reachable
-        ? `unreachable: ${monitor.problem ?? 'unknown'}`
-        : sender.connected
-          ? 'connected'
-          : 'producer connecting',
-    }))
+    .addReadinessCheck('kafka', () => {
+      const status = writer.status();
+      return {
+        ok: status.reachable && status.producerHasConnected,
+        detail: !status.reachable
+          ? `unreachable: ${status.problem ?? 'unknown'}`
+          : status.producerConnected
+            ? 'connected'
+            : 'producer connecting',
+      };
+    })
     .addReadinessCheck('topics', () => {
-      const missing = monitor.missingTopics();
+      const missing = writer.status().missingTopics;
       return {
         ok: missing.length === 0,
         detail: missing.length === 0 ? 'metadata known' : `no metadata for ${missing.join(', ')}`,
@@ -147,12 +96,9 @@ runMain('producer', async () => {
   const app = createApp({
     producer: new ProduceService({
       topics: config.TOPICS,
-      cluster: monitor,
-      batcher,
-      builder: new RecordBuilder((leader) =>
-        batcher.isLeaderStalled(leader, KEYLESS_AVOIDS_LEADER_AFTER_MS),
-      ),
+      writer,
       metrics,
+      requestTimeoutMs: config.PRODUCE_TIMEOUT_MS,
     }),
     validator: new RequestValidator(document, config.MAX_MESSAGES_PER_REQUEST),
     openApiDocument: document,
@@ -175,16 +121,14 @@ runMain('producer', async () => {
     headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
   });
-  monitor.start();
-  void sender.connect();
+  writer.start();
 
   // Answers to abandoned requests and disconnecting need a little time before the hard deadline.
   const reserveMs = Math.min(3000, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4));
   lifecycle.onShutdown('http requests in flight', () =>
-    finishRequests(http, batcher, config.SHUTDOWN_TIMEOUT_MS - reserveMs, logger),
+    finishRequests(http, writer, config.SHUTDOWN_TIMEOUT_MS - reserveMs, logger),
   );
-  lifecycle.onShutdown('kafka producer', () => sender.disconnect());
-  lifecycle.onShutdown('cluster monitor', () => monitor.stop());
+  lifecycle.onShutdown('kafka writer', () => writer.close());
   lifecycle.onShutdown('management server', () => management.close());
 
   logger.info(

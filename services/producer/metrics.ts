@@ -12,13 +12,15 @@ export interface ProducerMetrics {
    */
   countProduced(topic: string, result: ProduceResult, messages: number): void;
   observeBatch(topic: string, messages: number): void;
+  /** Where the buffered-messages gauge reads its value at scrape time (0 until set). */
+  watchBuffer(bufferedMessages: () => number): void;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export function createProducerMetrics(
   registry: Registry,
-  options: { topics: string[]; bufferedMessages: () => number },
+  options: { topics: string[] },
 ): ProducerMetrics {
   const requests = new Counter({
     name: 'event_pipeline_http_requests_total',
@@ -46,12 +48,13 @@ export function createProducerMetrics(
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
     registers: [registry],
   });
+  let bufferedMessages = () => 0;
   new Gauge({
     name: 'event_pipeline_producer_buffered_messages',
     help: 'Messages waiting for a Kafka acknowledgement (queued or in flight)',
     registers: [registry],
     collect() {
-      this.set(options.bufferedMessages());
+      this.set(bufferedMessages());
     },
   });
   // Zero series from the start, so rate() and absent() behave before the first message.
@@ -70,6 +73,9 @@ export function createProducerMetrics(
     },
     observeBatch(topic, messages) {
       batch.observe({ topic }, messages);
+    },
+    watchBuffer(read) {
+      bufferedMessages = read;
     },
   };
 }

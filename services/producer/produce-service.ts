@@ -1,19 +1,25 @@
 /**
- * One produce request, after HTTP: the topic's metadata, records built and size-checked,
- * handed to the batcher; counted by outcome. Fails fast while Kafka is unreachable.
+ * One produce request after HTTP: its records written with one deadline, the outcome
+ * counted, and a writer's error turned into the API's.
  */
-import { ApiError, isApiError } from './errors';
-import type { RecordResult } from './batcher';
+import { apiErrorFromWriteError } from './errors';
+import {
+  isWriteError,
+  type KafkaWriterPort,
+  type RecordResult,
+  type WriteRecord,
+} from './kafka-writer';
 import type { ProducerMetrics } from './metrics';
-import type { OutgoingRecord, RecordBuilder, TopicInfo } from './records';
+import { toWriteRecords } from './records';
 import type { ProduceRequestBody } from './validation';
 
 export interface ProduceServiceOptions {
+  /** The topics clients may write to. */
   topics: string[];
-  cluster: { readonly reachable: boolean; topicInfo(topic: string): TopicInfo | undefined };
-  batcher: { submit(topic: string, records: OutgoingRecord[]): Promise<RecordResult[]> };
-  builder: RecordBuilder;
+  writer: KafkaWriterPort;
   metrics: ProducerMetrics;
+  /** A request not acknowledged within this time gets 503 produce_timeout. */
+  requestTimeoutMs: number;
 }
 
 export class ProduceService {
@@ -28,30 +34,28 @@ export class ProduceService {
   }
 
   async produce(topic: string, body: ProduceRequestBody): Promise<RecordResult[]> {
-    const { cluster, batcher, builder, metrics } = this.options;
+    const { writer, metrics, requestTimeoutMs } = this.options;
     const count = body.messages.length;
-    let records: OutgoingRecord[];
+    let records: WriteRecord[];
     try {
-      if (!cluster.reachable) {
-        throw new ApiError('kafka_unavailable', 'Kafka is unreachable; retry later');
-      }
-      const info = cluster.topicInfo(topic);
-      if (!info) {
-        throw new ApiError('topic_unavailable', `the metadata of topic ${topic} is not known yet`);
-      }
-      records = builder.build(topic, info, body.messages);
+      records = toWriteRecords(body.messages);
     } catch (error) {
       metrics.countProduced(topic, 'rejected', count);
       throw error;
     }
+    // The request's one deadline, carried down to the batcher; ended with the request.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), requestTimeoutMs);
     try {
-      const results = await batcher.submit(topic, records);
+      const results = await writer.write(topic, records, { signal: deadline.signal });
       metrics.countProduced(topic, 'acked', count);
       return results;
     } catch (error) {
-      const refused = isApiError(error) && error.code === 'buffer_full';
-      metrics.countProduced(topic, refused ? 'rejected' : 'failed', count);
-      throw error;
+      if (!isWriteError(error)) throw error;
+      metrics.countProduced(topic, error.buffered ? 'failed' : 'rejected', count);
+      throw apiErrorFromWriteError(error, { requestTimeoutMs });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -1,16 +1,13 @@
-import {
-  Batcher,
-  type BatcherOptions,
-  type PartitionAck,
-  type TopicBatch,
-} from '../../services/producer/batcher';
-import { ApiError } from '../../services/producer/errors';
-import { mapSendError } from '../../services/producer/kafka-errors';
-import type { OutgoingRecord } from '../../services/producer/records';
+import { Batcher, type BatcherOptions } from '../../services/producer/kafka-writer/batcher';
+import { sendFailure } from '../../services/producer/kafka-writer/kafkajs-errors';
+import type { PartitionAck, TopicBatch } from '../../services/producer/kafka-writer/leader-senders';
+import type { PlacedRecord } from '../../services/producer/kafka-writer/placement';
+import type { RecordResult } from '../../services/producer/kafka-writer/port';
+import { WriteError, type WriteErrorCode } from '../../services/producer/kafka-writer/write-error';
 
 /** A fake Kafka: keeps a log per topic-partition, assigns offsets like a broker. */
 class FakeKafka {
-  readonly log = new Map<string, OutgoingRecord[]>();
+  readonly log = new Map<string, PlacedRecord[]>();
   readonly sends: TopicBatch[][] = [];
   inFlight = 0;
   maxInFlight = 0;
@@ -44,7 +41,7 @@ class FakeKafka {
       if (failure) throw failure;
       const acks: PartitionAck[] = [];
       for (const { topic, records } of batches) {
-        const byPartition = new Map<number, OutgoingRecord[]>();
+        const byPartition = new Map<number, PlacedRecord[]>();
         for (const record of records) {
           byPartition.set(record.partition, [...(byPartition.get(record.partition) ?? []), record]);
         }
@@ -76,35 +73,71 @@ function record(
   partition: number,
   key: string | null = null,
   bytes = 100,
-): OutgoingRecord {
+): PlacedRecord {
   return { key, value, headers: undefined, partition, bytes };
 }
 
-function batcher(kafka: FakeKafka, overrides: Partial<BatcherOptions> = {}): Batcher {
-  return new Batcher({
-    send: kafka.send,
-    mapError: mapSendError,
-    lingerMs: 5,
-    maxBatchMessages: 1000,
-    maxBatchBytes: 1_000_000,
-    bufferMaxMessages: 10_000,
-    bufferMaxBytes: 10_000_000,
-    maxRecordBatchBytes: () => 1_000_000,
-    requestTimeoutMs: 5_000,
-    ...overrides,
-  });
+/** A request's deadline, as the HTTP layer gives one (fake timers can run it). */
+function deadline(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), ms).unref();
+  return controller.signal;
+}
+
+/** The batcher, each request given a deadline of `requestTimeoutMs` (5 s unless said). */
+class TestBatcher extends Batcher {
+  constructor(
+    options: BatcherOptions,
+    private readonly requestTimeoutMs: number,
+  ) {
+    super(options);
+  }
+
+  override submit(
+    topic: string,
+    records: PlacedRecord[],
+    signal: AbortSignal = deadline(this.requestTimeoutMs),
+  ): Promise<RecordResult[]> {
+    return super.submit(topic, records, signal);
+  }
+}
+
+function batcher(
+  kafka: FakeKafka,
+  {
+    requestTimeoutMs = 5_000,
+    ...overrides
+  }: Partial<BatcherOptions> & { requestTimeoutMs?: number } = {},
+): TestBatcher {
+  return new TestBatcher(
+    {
+      send: kafka.send,
+      sendFailure,
+      lingerMs: 5,
+      maxBatchMessages: 1000,
+      maxBatchBytes: 1_000_000,
+      bufferMaxMessages: 10_000,
+      bufferMaxBytes: 10_000_000,
+      maxRecordBatchBytes: () => 1_000_000,
+      ...overrides,
+    },
+    requestTimeoutMs,
+  );
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-async function expectApiError(promise: Promise<unknown>, code: string): Promise<ApiError> {
+async function expectWriteError(
+  promise: Promise<unknown>,
+  code: WriteErrorCode,
+): Promise<WriteError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ApiError);
-  expect((error as ApiError).code).toBe(code);
-  return error as ApiError;
+  expect(error).toBeInstanceOf(WriteError);
+  expect((error as WriteError).code).toBe(code);
+  return error as WriteError;
 }
 
 /** The partitions of each send, as topic/partition. */
@@ -317,9 +350,10 @@ describe('batcher', () => {
       record('p0-3', 0),
       record('p1-2', 1),
     ]);
+    // A partition at its limit leaves the rest of the send to the other partitions.
     expect(kafka3.sends.map((s) => s[0]?.records.map((r) => r.value))).toEqual([
-      ['p0-1', 'p1-1', 'p0-2'],
-      ['p0-3', 'p1-2'],
+      ['p0-1', 'p0-2', 'p1-1', 'p1-2'],
+      ['p0-3'],
     ]);
     expect(results).toEqual([
       { partition: 0, offset: '0' },
@@ -364,13 +398,12 @@ describe('batcher', () => {
       const first = b.submit('t', [record('a', 0)]);
       await jest.advanceTimersByTimeAsync(1);
       const second = b.submit('t', [record('b', 0)]);
-      const firstError = expectApiError(first, 'produce_timeout');
-      const secondError = expectApiError(second, 'produce_timeout');
+      const firstError = expectWriteError(first, 'timeout');
+      const secondError = expectWriteError(second, 'timeout');
       await jest.advanceTimersByTimeAsync(1000);
       const error = await firstError;
       await secondError;
-      expect(error.status).toBe(503);
-      expect(error.retryAfterSeconds).toBeGreaterThan(0);
+      expect(error).toMatchObject({ retriable: true, buffered: true });
       kafka.release();
       await jest.advanceTimersByTimeAsync(10);
       // "b" timed out while queued: it was never sent.
@@ -384,7 +417,7 @@ describe('batcher', () => {
     kafka.manual = true;
     const b = batcher(kafka, { lingerMs: 0, bufferMaxMessages: 5, bufferMaxBytes: 100_000 });
     const first = b.submit('t', [record('a', 0), record('b', 0), record('c', 0)]);
-    await expectApiError(
+    await expectWriteError(
       b.submit('t', [record('d', 0), record('e', 0), record('f', 0)]),
       'buffer_full',
     );
@@ -404,7 +437,7 @@ describe('batcher', () => {
     bytes.manual = true;
     const byBytes = batcher(bytes, { lingerMs: 0, bufferMaxBytes: 250 });
     const held = byBytes.submit('t', [record('a', 0), record('b', 0)]);
-    await expectApiError(byBytes.submit('t', [record('c', 0)]), 'buffer_full');
+    await expectWriteError(byBytes.submit('t', [record('c', 0)]), 'buffer_full');
     await tick();
     bytes.release();
     await held;
@@ -428,25 +461,26 @@ describe('batcher', () => {
     const good1 = b.submit('t', [record('g1', 0)]);
     const bad = b.submit('t', [record('ok', 1), record('huge', 0)]);
     const good2 = b.submit('t', [record('g2', 0)]);
-    const error = await expectApiError(bad, 'record_too_large');
-    expect(error.status).toBe(422);
+    const error = await expectWriteError(bad, 'record_too_large');
+    expect(error).toMatchObject({ requestSpecific: true, retriable: false });
     await expect(good1).resolves.toEqual([{ partition: 0, offset: '0' }]);
     await expect(good2).resolves.toEqual([{ partition: 0, offset: '1' }]);
-    // One combined attempt, then one per request in their order.
+    // One combined attempt, then one per request in their order (within a send, records are
+    // grouped by partition, each partition's in queue order).
     expect(kafka.sends.map((s) => s.flatMap((t) => t.records.map((r) => r.value)))).toEqual([
-      ['g1', 'ok', 'huge', 'g2'],
+      ['g1', 'huge', 'g2', 'ok'],
       ['g1'],
-      ['ok', 'huge'],
+      ['huge', 'ok'],
       ['g2'],
     ]);
   });
 
-  test('an unavailable Kafka fails every request of the batch with 503 and reports it', async () => {
+  test('an unavailable Kafka fails every request of the batch (retriable) and reports it', async () => {
     const kafka = new FakeKafka();
     kafka.failWith = () =>
       Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' });
     const failures: string[] = [];
-    const b = batcher(kafka, { onSendFailure: (_e, mapped) => failures.push(mapped.code) });
+    const b = batcher(kafka, { onSendFailure: (failure) => failures.push(failure.code) });
     const results = await Promise.allSettled([
       b.submit('t', [record('a', 0)]),
       b.submit('t', [record('b', 1)]),
@@ -454,12 +488,13 @@ describe('batcher', () => {
     for (const result of results) {
       expect(result.status).toBe('rejected');
       expect((result as PromiseRejectedResult).reason).toMatchObject({
-        code: 'kafka_unavailable',
-        status: 503,
+        code: 'unavailable',
+        retriable: true,
+        buffered: true,
       });
     }
     expect(kafka.sends).toHaveLength(1);
-    expect(failures).toEqual(['kafka_unavailable']);
+    expect(failures).toEqual(['unavailable']);
     await tick();
     expect(b.bufferedMessages).toBe(0);
   });
@@ -473,7 +508,7 @@ describe('batcher', () => {
       b.submit('t', [record('b', 1)]),
     ]);
     expect(ok).toEqual({ status: 'fulfilled', value: [{ partition: 0, offset: '7' }] });
-    expect((missing as PromiseRejectedResult).reason).toMatchObject({ code: 'kafka_unavailable' });
+    expect((missing as PromiseRejectedResult).reason).toMatchObject({ code: 'unavailable' });
   });
 
   test('offsets beyond 2^53 stay exact', async () => {
@@ -493,17 +528,17 @@ describe('batcher', () => {
     const inFlight = b.submit('t', [record('a', 0)]);
     await tick();
     const queued = b.submit('t', [record('b', 0)]);
-    b.failAll(new ApiError('kafka_unavailable', 'gone'));
-    await expectApiError(inFlight, 'kafka_unavailable');
-    await expectApiError(queued, 'kafka_unavailable');
+    b.failAll(new WriteError('unavailable', 'gone', true));
+    await expectWriteError(inFlight, 'unavailable');
+    await expectWriteError(queued, 'unavailable');
     let drained = false;
     const draining = b.drain().then(() => (drained = true));
     await tick();
     expect(drained).toBe(false); // the send is still in flight
     kafka.release();
     await draining;
-    b.close(new ApiError('shutting_down', 'bye'));
-    await expectApiError(b.submit('t', [record('c', 0)]), 'shutting_down');
+    b.close(new WriteError('closed', 'bye', true));
+    await expectWriteError(b.submit('t', [record('c', 0)]), 'closed');
     expect(kafka.sends).toHaveLength(1);
   });
 

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { PartitionMetadata } from 'kafkajs';
-import { ClusterMonitor, type MetadataClient } from '../../services/producer/cluster-monitor';
+import { ClusterMonitor } from '../../services/producer/kafka-writer/cluster-monitor';
+import type { MetadataClient } from '../../services/producer/kafka-writer/kafkajs-metadata';
 
 const logger = pino({ level: 'silent' });
 
@@ -50,8 +51,13 @@ class FakeCluster {
   };
 }
 
-function monitor(cluster: FakeCluster, changes: boolean[], topics = ['events']): ClusterMonitor {
-  return new ClusterMonitor({
+function monitor(
+  cluster: FakeCluster,
+  changes: boolean[],
+  topics = ['events'],
+  probesBeforeUnreachable = 1,
+): ClusterMonitor {
+  const m = new ClusterMonitor({
     createClient: cluster.client,
     topics,
     logger,
@@ -60,8 +66,10 @@ function monitor(cluster: FakeCluster, changes: boolean[], topics = ['events']):
     probeTimeoutMs: 200,
     configRefreshMs: 60_000,
     defaultMaxMessageBytes: 1_048_588,
-    onReachableChange: (reachable) => changes.push(reachable),
+    probesBeforeUnreachable,
   });
+  m.listen({ onReachableChange: (reachable) => changes.push(reachable) });
+  return m;
 }
 
 async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -125,6 +133,56 @@ describe('cluster monitor', () => {
     expect(m.problem).toMatch(/took more than 200 ms/);
     cluster.hang = false;
     await until(() => m.reachable);
+    await m.stop();
+  });
+});
+
+describe('cluster monitor with several seed brokers', () => {
+  test('one failed probe (its client bound to a broker that died) does not make Kafka unreachable', async () => {
+    // The first client's broker dies; every fresh client reaches a live broker.
+    const cluster = new FakeCluster();
+    const base = cluster.client;
+    let first = true;
+    cluster.client = () => {
+      const client = base();
+      if (!first) return client;
+      first = false;
+      let answered = 0;
+      return {
+        ...client,
+        fetchPartitions: async (topic) => {
+          answered += 1;
+          if (answered > 1) throw new Error('Connection error: ECONNREFUSED (its broker died)');
+          return client.fetchPartitions(topic);
+        },
+      };
+    };
+    const changes: boolean[] = [];
+    const m = monitor(cluster, changes, ['events'], 3);
+    m.start();
+    await until(() => m.reachable);
+    m.probeSoon();
+    await until(() => cluster.clients >= 2);
+    await until(() => cluster.disconnected >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(changes).toEqual([true]);
+    expect(m.reachable).toBe(true);
+    await m.stop();
+  });
+
+  test('Kafka is unreachable once as many probes in a row failed as asked, each with a fresh client', async () => {
+    const cluster = new FakeCluster();
+    const changes: boolean[] = [];
+    const m = monitor(cluster, changes, ['events'], 3);
+    m.start();
+    await until(() => m.reachable);
+    const clientsBefore = cluster.clients;
+    cluster.up = false;
+    m.probeSoon();
+    await until(() => !m.reachable);
+    // The first failed probe used the client that had worked; the next two were fresh.
+    expect(cluster.clients - clientsBefore).toBe(2);
+    expect(changes).toEqual([true, false]);
     await m.stop();
   });
 });

@@ -5,8 +5,17 @@ import {
   KafkaJSProtocolError,
 } from 'kafkajs';
 import { isJsonMediaType, toApiError } from '../../services/producer/app';
-import { ApiError, ERRORS } from '../../services/producer/errors';
-import { isUnknownTopic, mapSendError } from '../../services/producer/kafka-errors';
+import { ApiError, apiErrorFromWriteError, ERRORS } from '../../services/producer/errors';
+import { WriteError } from '../../services/producer/kafka-writer';
+import { isUnknownTopic, sendFailure } from '../../services/producer/kafka-writer/kafkajs-errors';
+import {
+  WRITE_ERROR_CODES,
+  type WriteErrorCode,
+} from '../../services/producer/kafka-writer/write-error';
+
+/** A failed kafkajs send as the client is answered: the writer's error, then the edge's. */
+const mapSendError = (error: unknown): ApiError =>
+  apiErrorFromWriteError(sendFailure(error), { requestTimeoutMs: 1000 });
 
 function protocolError(type: string, retriable = false): KafkaJSProtocolError {
   return new KafkaJSProtocolError({ message: type, type, code: 0, retriable } as unknown as Error);
@@ -119,5 +128,45 @@ describe('HTTP-layer errors', () => {
     ['', false],
   ])('content type %j is JSON: %s', (contentType, expected) => {
     expect(isJsonMediaType(contentType)).toBe(expected);
+  });
+});
+
+describe("the HTTP edge of the Kafka writer's errors", () => {
+  test.each(Object.keys(WRITE_ERROR_CODES) as WriteErrorCode[])(
+    '%s: retriable errors are 503 with Retry-After, request-specific ones 4xx',
+    (code) => {
+      const error = apiErrorFromWriteError(new WriteError(code, 'x', true), {
+        requestTimeoutMs: 1000,
+      });
+      if (WRITE_ERROR_CODES[code].retriable) {
+        expect(error.status).toBe(503);
+        expect(error.retryAfterSeconds).toBeGreaterThan(0);
+      } else {
+        expect(error.status).toBeGreaterThanOrEqual(400);
+        expect(error.status).toBeLessThan(500);
+        expect(WRITE_ERROR_CODES[code].requestSpecific).toBe(true);
+      }
+    },
+  );
+
+  test("a record's error names its JSON field; a timeout says the deadline", () => {
+    const keyError = apiErrorFromWriteError(
+      new WriteError('record_rejected', 'is required: topic t is compacted', false, {
+        recordIndex: 2,
+        recordField: 'key',
+        reason: 'a compacted topic refuses records without a key',
+      }),
+      { requestTimeoutMs: 1000 },
+    );
+    expect(keyError.message).toBe('/messages/2/key is required: topic t is compacted');
+    expect(keyError.details).toEqual({
+      field: '/messages/2/key',
+      reason: 'a compacted topic refuses records without a key',
+    });
+    const timeout = apiErrorFromWriteError(new WriteError('timeout', 'late', true), {
+      requestTimeoutMs: 1234,
+    });
+    expect(timeout).toMatchObject({ code: 'produce_timeout', status: 503 });
+    expect(timeout.message).toMatch(/within 1234 ms; the messages may have been written/);
   });
 });

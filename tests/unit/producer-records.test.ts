@@ -1,11 +1,35 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { ApiError } from '../../services/producer/errors';
+import { ApiError, apiErrorFromWriteError } from '../../services/producer/errors';
+import { isWriteError, type TopicInfo } from '../../services/producer/kafka-writer';
+import { murmur2KeyPartitioner } from '../../services/producer/kafka-writer/kafkajs-partitioner';
 import {
   RECORD_BATCH_OVERHEAD_BYTES,
-  RecordBuilder,
+  RecordPlacer,
   recordBytes,
-  type TopicInfo,
-} from '../../services/producer/records';
+} from '../../services/producer/kafka-writer/placement';
+import { toWriteRecords } from '../../services/producer/records';
+import type { ProduceMessage } from '../../services/producer/validation';
+
+/**
+ * A request's messages as the service turns them into Kafka records: values serialized
+ * (records.ts), then placed by the writer; an error as the client gets it (errors.ts).
+ */
+class RecordBuilder {
+  private readonly placer: RecordPlacer;
+
+  constructor(isLeaderStalled?: (leader: number) => boolean) {
+    this.placer = new RecordPlacer(murmur2KeyPartitioner(), isLeaderStalled);
+  }
+
+  build(topic: string, info: TopicInfo, messages: ProduceMessage[]) {
+    try {
+      return this.placer.place(topic, info, toWriteRecords(messages));
+    } catch (error) {
+      if (isWriteError(error)) throw apiErrorFromWriteError(error, { requestTimeoutMs: 1 });
+      throw error;
+    }
+  }
+}
 
 function partitions(count: number, withoutLeader: number[] = []): PartitionMetadata[] {
   return Array.from({ length: count }, (_, partitionId) => ({
@@ -43,7 +67,7 @@ describe('records', () => {
       expect(record.partition).toBe(
         reference({
           topic: 't',
-          partitionMetadata: info.partitions,
+          partitionMetadata: partitions(6),
           message: { key: keys[i] ?? '', value: null },
         }),
       );

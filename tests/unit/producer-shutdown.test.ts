@@ -1,12 +1,18 @@
 import pino from 'pino';
-import { Batcher, type PartitionAck } from '../../services/producer/batcher';
-import { ApiError } from '../../services/producer/errors';
-import { mapSendError } from '../../services/producer/kafka-errors';
-import type { OutgoingRecord } from '../../services/producer/records';
-import { finishRequests, type ClosableServer } from '../../services/producer/shutdown';
+import { ApiError, apiErrorFromWriteError } from '../../services/producer/errors';
+import { isWriteError, WriteError } from '../../services/producer/kafka-writer';
+import { Batcher } from '../../services/producer/kafka-writer/batcher';
+import { sendFailure } from '../../services/producer/kafka-writer/kafkajs-errors';
+import type { PartitionAck } from '../../services/producer/kafka-writer/leader-senders';
+import type { PlacedRecord } from '../../services/producer/kafka-writer/placement';
+import {
+  finishRequests,
+  type ClosableServer,
+  type DrainableWriter,
+} from '../../services/producer/shutdown';
 
 const logger = pino({ level: 'silent' });
-const record: OutgoingRecord = {
+const record: PlacedRecord = {
   key: null,
   value: '1',
   headers: undefined,
@@ -14,19 +20,30 @@ const record: OutgoingRecord = {
   bytes: 40,
 };
 
-function batcherWith(send: () => Promise<PartitionAck[]>): Batcher {
-  return new Batcher({
+/** The Kafka writer's batcher, as shutdown sees the writer (KafkaWriter.abandon does the same). */
+function writerWith(send: () => Promise<PartitionAck[]>) {
+  const batcher = new Batcher({
     send,
-    mapError: mapSendError,
+    sendFailure,
     lingerMs: 60_000,
     maxBatchMessages: 100,
     maxBatchBytes: 100_000,
     bufferMaxMessages: 1000,
     bufferMaxBytes: 1_000_000,
     maxRecordBatchBytes: () => 1_000_000,
-    requestTimeoutMs: 60_000,
   });
+  const writer: DrainableWriter & { submit: () => Promise<unknown> } = {
+    drain: () => batcher.drain(),
+    load: () => batcher.load(),
+    abandon: (message) => batcher.close(new WriteError('closed', message, true)),
+    submit: () => batcher.submit('t', [record], new AbortController().signal),
+  };
+  return writer;
 }
+
+/** What the client is answered with. */
+const answered = (error: unknown) =>
+  isWriteError(error) ? apiErrorFromWriteError(error, { requestTimeoutMs: 60_000 }) : error;
 
 function fakeServer(): ClosableServer & { cutOff: boolean; finish: () => void } {
   let finish = () => undefined as void;
@@ -46,10 +63,10 @@ function fakeServer(): ClosableServer & { cutOff: boolean; finish: () => void } 
 
 describe('finishing requests at shutdown', () => {
   test('flushes lingering batches at once and returns when the server has closed', async () => {
-    const batcher = batcherWith(async () => [{ topic: 't', partition: 0, baseOffset: '0' }]);
+    const writer = writerWith(async () => [{ topic: 't', partition: 0, baseOffset: '0' }]);
     const server = fakeServer();
-    const answer = batcher.submit('t', [record]);
-    const finishing = finishRequests(server, batcher, 10_000, logger);
+    const answer = writer.submit();
+    const finishing = finishRequests(server, writer, 10_000, logger);
     await expect(answer).resolves.toEqual([{ partition: 0, offset: '0' }]);
     server.finish(); // the last response went out
     await finishing;
@@ -57,11 +74,11 @@ describe('finishing requests at shutdown', () => {
   });
 
   test('at the deadline the waiting requests get 503 shutting_down and the step fails', async () => {
-    const batcher = batcherWith(() => new Promise<PartitionAck[]>(() => undefined)); // Kafka never answers
+    const writer = writerWith(() => new Promise<PartitionAck[]>(() => undefined)); // Kafka never answers
     const server = fakeServer();
-    const answer = batcher.submit('t', [record]).catch((error: unknown) => error);
+    const answer = writer.submit().catch(answered);
     const started = Date.now();
-    await expect(finishRequests(server, batcher, 300, logger)).rejects.toThrow(
+    await expect(finishRequests(server, writer, 300, logger)).rejects.toThrow(
       'abandoned 1 requests at the shutdown deadline',
     );
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -70,6 +87,8 @@ describe('finishing requests at shutdown', () => {
     expect(error.code).toBe('shutting_down');
     expect(error.status).toBe(503);
     expect(server.cutOff).toBe(true);
-    await expect(batcher.submit('t', [record])).rejects.toMatchObject({ code: 'shutting_down' });
+    await expect(writer.submit().catch(answered)).resolves.toMatchObject({
+      code: 'shutting_down',
+    });
   });
 });

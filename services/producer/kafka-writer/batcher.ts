@@ -2,50 +2,38 @@
  * The batcher coalesces the records of concurrent requests into one Kafka request per
  * leader broker and flush (kafkajs has no linger of its own: every send() is a request).
  *
- * - One FIFO queue of records. A partition is in at most ONE send in flight: with the
- *   idempotent producer a failed send has its sequence numbers rolled back and is
- *   retried; a second send of that partition in flight at that moment would take those
- *   sequence numbers and land first, reordering a key. So a partition's queue order is
- *   its log order.
- * - Sends are grouped by the partition's leader (as the cluster monitor last saw it), with
- *   at most one send in flight per leader. A broker that stops answering holds up only the
- *   requests for the partitions it leads; the other brokers' partitions keep flowing. (One
- *   send for every partition would make all requests wait for the slowest broker, and fail
- *   them all when it is gone.) Without leader information everything is one group.
- * - A flush takes records in queue order while they fit: BATCH_MAX_MESSAGES, BATCH_MAX_BYTES
- *   per send, and per partition the topic's max.message.bytes (each partition's records
- *   travel as one record batch, and the broker refuses a batch above that size). Records of
- *   a busy partition or leader stay queued, in order.
- * - Every record knows its partition before it is queued, and kafkajs keeps the order
- *   of a partition's records in the request, so the acknowledgement's base offset for a
- *   partition plus the record's position among that partition's records is its offset.
- *   Each request is resolved with its own results, in its own order.
- * - A flush leaves when the oldest queued record has waited BATCH_LINGER_MS, at once
- *   when a batch is full, and right after the previous send when that took longer.
- * - The buffer (queued + in flight) is bounded in messages and bytes: a request that
- *   does not fit is refused at once (503 buffer_full) instead of waiting.
- * - A send that fails with a request-specific error (a record too large for Kafka,
- *   a record Kafka refuses) is retried one request at a time, so only the request that
- *   holds the bad record fails.
+ * Its invariants are in its data structure:
+ * - One FIFO queue per partition. A partition's queue is either waiting (records queued,
+ *   nothing in flight) or in flight (one send holds its oldest records; what arrives meanwhile
+ *   queues behind them). A flush takes only from waiting partitions, oldest records first, so
+ *   a partition's queue order is its log order: with the idempotent producer a failed send
+ *   has its sequence numbers rolled back and is retried, and a second send of that partition
+ *   in flight at that moment would take those numbers and land first, reordering a key.
+ * - A flush groups what it takes by the partition's leader (as the cluster monitor last saw
+ *   it), and a leader has at most one send in flight. A broker that stops answering holds up
+ *   only the partitions it leads; the other brokers' partitions keep flowing.
+ * - A send holds at most BATCH_MAX_MESSAGES and BATCH_MAX_BYTES, and per partition the topic's
+ *   max.message.bytes (each partition's records travel as one record batch, and the broker
+ *   refuses a batch above that size). What does not fit waits for the next send, in order; a
+ *   partition at its limit leaves room in the send for the others.
+ * - Every record knows its partition before it is queued, and kafkajs keeps the order of a
+ *   partition's records in the request, so the acknowledgement's base offset for a partition
+ *   plus the record's position among that partition's records is its offset. Each request is
+ *   resolved with its own results, in its own order.
+ * - A flush leaves when the oldest queued record has waited BATCH_LINGER_MS, at once when a
+ *   batch is full, and right after the previous send when that took longer.
+ * - The buffer (queued + in flight) is bounded in messages and bytes: a request that does not
+ *   fit is refused at once (buffer_full) instead of waiting.
+ * - A send that fails with a request-specific error (a record too large for Kafka, a record
+ *   Kafka refuses) is retried one request at a time, so only the request that holds the bad
+ *   record fails.
+ * - A request ends at its deadline (its AbortSignal): it fails with `timeout`, and its records
+ *   not yet sent leave the queues.
  */
-import { ApiError } from './errors';
-import { RECORD_BATCH_OVERHEAD_BYTES, type OutgoingRecord } from './records';
-
-export interface RecordResult {
-  partition: number;
-  offset: string;
-}
-
-export interface TopicBatch {
-  topic: string;
-  records: OutgoingRecord[];
-}
-
-export interface PartitionAck {
-  topic: string;
-  partition: number;
-  baseOffset: string;
-}
+import type { PartitionAck, TopicBatch } from './leader-senders';
+import { RECORD_BATCH_OVERHEAD_BYTES, type PlacedRecord } from './placement';
+import type { RecordResult, WriterLoad } from './port';
+import { WriteError } from './write-error';
 
 /**
  * Sends one Kafka request; resolves with one acknowledgement per topic-partition. `leader`
@@ -55,8 +43,8 @@ export type SendFn = (batches: TopicBatch[], leader?: number) => Promise<Partiti
 
 export interface BatcherOptions {
   send: SendFn;
-  /** The error a failed send becomes for its requests; status 422 means request-specific. */
-  mapError: (error: unknown) => ApiError;
+  /** What a failed send means for its requests. */
+  sendFailure: (error: unknown) => WriteError;
   lingerMs: number;
   maxBatchMessages: number;
   maxBatchBytes: number;
@@ -66,31 +54,66 @@ export interface BatcherOptions {
   maxRecordBatchBytes: (topic: string) => number;
   /** The broker that leads a partition, as last known; sends are grouped by it. */
   leaderOf?: (topic: string, partition: number) => number | undefined;
-  /** A request not acknowledged within this time gets 503 produce_timeout. */
-  requestTimeoutMs: number;
   onBatchSent?: (topic: string, messages: number) => void;
-  onSendFailure?: (error: unknown, mapped: ApiError) => void;
+  onSendFailure?: (error: WriteError) => void;
 }
 
 interface PendingRequest {
   readonly topic: string;
   readonly results: RecordResult[];
   readonly enqueuedAt: number;
+  readonly signal: AbortSignal;
   remaining: number;
   unsentMessages: number;
   unsentBytes: number;
   settled: boolean;
-  timer: NodeJS.Timeout | undefined;
+  onAbort: () => void;
   resolve: (results: RecordResult[]) => void;
-  reject: (error: ApiError) => void;
+  reject: (error: WriteError) => void;
 }
 
 interface QueuedRecord {
   readonly request: PendingRequest;
   readonly index: number;
-  readonly record: OutgoingRecord;
-  /** Taken into a send (records behind a busy partition may be taken before it). */
-  taken: boolean;
+  readonly record: PlacedRecord;
+}
+
+class PartitionQueue {
+  private items: QueuedRecord[] = [];
+  private head = 0;
+  inFlight = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  push(item: QueuedRecord): void {
+    this.items.push(item);
+  }
+
+  /** The oldest record of a request still waiting; records of ended requests are dropped. */
+  peek(): QueuedRecord | undefined {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head] as QueuedRecord;
+      if (!item.request.settled) return item;
+      this.head += 1;
+    }
+    this.items = [];
+    this.head = 0;
+    return undefined;
+  }
+
+  shift(): void {
+    this.head += 1;
+    if (this.head >= this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > COMPACT_AFTER && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
 }
 
 /** The records of one send: one leader's. */
@@ -98,35 +121,26 @@ interface SendGroup {
   leader: number | undefined;
   items: QueuedRecord[];
   bytes: number;
-  partitionBytes: Map<string, number>;
+  queues: PartitionQueue[];
   full: boolean;
-}
-
-const partitionKeyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-export interface BatcherStats {
-  requests: number;
-  queuedMessages: number;
-  inFlightMessages: number;
 }
 
 const COMPACT_AFTER = 1024;
 
 export class Batcher {
-  private queue: QueuedRecord[] = [];
-  private head = 0;
+  /** Per topic, the queue of each partition (index = partition). */
+  private readonly queues = new Map<string, PartitionQueue[]>();
+  /** The queues with records and nothing in flight, in the order they started waiting. */
+  private readonly waiting = new Set<PartitionQueue>();
+  /** The leaders with a send in flight, and since when. */
+  private readonly busyLeaders = new Map<number | undefined, number>();
   private queuedMessages = 0;
   private queuedBytes = 0;
   private inFlightMessages = 0;
   private inFlightBytes = 0;
   private sendsInFlight = 0;
-  private readonly busyPartitions = new Set<string>();
-  /** The leaders with a send in flight, and since when. */
-  private readonly busyLeaders = new Map<number | undefined, number>();
-  /** Whether a flush may find records to take: none is scanned for while this is false. */
-  private takeable = false;
   private draining = false;
-  private closedWith: ApiError | undefined;
+  private closedWith: WriteError | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly active = new Set<PendingRequest>();
@@ -139,7 +153,7 @@ export class Batcher {
     return this.queuedMessages + this.inFlightMessages;
   }
 
-  stats(): BatcherStats {
+  load(): WriterLoad {
     return {
       requests: this.active.size,
       queuedMessages: this.queuedMessages,
@@ -147,9 +161,10 @@ export class Batcher {
     };
   }
 
-  submit(topic: string, records: OutgoingRecord[]): Promise<RecordResult[]> {
+  submit(topic: string, records: PlacedRecord[], signal: AbortSignal): Promise<RecordResult[]> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (records.length === 0) return Promise.resolve([]);
+    if (signal.aborted) return Promise.reject(timedOut(false));
     const bytes = records.reduce((sum, record) => sum + record.bytes, 0);
     const buffered = this.bufferedMessages;
     const bufferedBytes = this.queuedBytes + this.inFlightBytes;
@@ -159,9 +174,12 @@ export class Batcher {
       bufferedBytes + bytes > this.options.bufferMaxBytes;
     if (buffered > 0 && overLimit) {
       return Promise.reject(
-        new ApiError('buffer_full', 'too many messages are waiting for Kafka; retry shortly', {
-          bufferedMessages: buffered,
-        }),
+        new WriteError(
+          'buffer_full',
+          'too many messages are waiting for Kafka; retry shortly',
+          false,
+          { bufferedMessages: buffered },
+        ),
       );
     }
     return new Promise<RecordResult[]>((resolve, reject) => {
@@ -169,27 +187,21 @@ export class Batcher {
         topic,
         results: new Array<RecordResult>(records.length),
         enqueuedAt: Date.now(),
+        signal,
         remaining: records.length,
         unsentMessages: records.length,
         unsentBytes: bytes,
         settled: false,
-        timer: undefined,
+        onAbort: () => this.settle(request, timedOut(true)),
         resolve,
         reject,
       };
-      request.timer = setTimeout(() => {
-        this.settle(
-          request,
-          new ApiError(
-            'produce_timeout',
-            `Kafka did not acknowledge within ${this.options.requestTimeoutMs} ms; the messages may have been written`,
-          ),
-        );
-      }, this.options.requestTimeoutMs);
+      signal.addEventListener('abort', request.onAbort, { once: true });
       this.active.add(request);
       records.forEach((record, index) => {
-        this.queue.push({ request, index, record, taken: false });
-        if (!this.takeable && this.isFree(topic, record.partition)) this.takeable = true;
+        const queue = this.queueOf(topic, record.partition);
+        queue.push({ request, index, record });
+        if (!queue.inFlight) this.waiting.add(queue);
       });
       this.queuedMessages += records.length;
       this.queuedBytes += bytes;
@@ -205,17 +217,36 @@ export class Batcher {
   }
 
   /** Fails every request not yet answered (e.g. Kafka became unreachable). */
-  failAll(error: ApiError): void {
+  failAll(error: WriteError): void {
     for (const request of [...this.active]) this.settle(request, error);
-    this.queue = [];
-    this.head = 0;
+    this.waiting.clear();
   }
 
   /** Refuses new requests and fails the waiting ones with `error`. */
-  close(error: ApiError): void {
+  close(error: WriteError): void {
     this.closedWith = error;
     this.clearTimers();
     this.failAll(error);
+  }
+
+  /** Whether a send to this leader has been in flight for longer than `ms`. */
+  isLeaderStalled(leader: number, ms: number): boolean {
+    const since = this.busyLeaders.get(leader);
+    return since !== undefined && Date.now() - since > ms;
+  }
+
+  private queueOf(topic: string, partition: number): PartitionQueue {
+    let partitions = this.queues.get(topic);
+    if (!partitions) {
+      partitions = [];
+      this.queues.set(topic, partitions);
+    }
+    let queue = partitions[partition];
+    if (!queue) {
+      queue = new PartitionQueue(topic, partition);
+      partitions[partition] = queue;
+    }
+    return queue;
   }
 
   private whenIdle(): Promise<void> {
@@ -231,20 +262,6 @@ export class Batcher {
     return this.options.leaderOf?.(topic, partition);
   }
 
-  /** Neither the partition nor its leader has a send in flight. */
-  private isFree(topic: string, partition: number): boolean {
-    return (
-      !this.busyPartitions.has(partitionKeyOf(topic, partition)) &&
-      !this.busyLeaders.has(this.leaderOf(topic, partition))
-    );
-  }
-
-  /** Whether a send to this leader has been in flight for longer than `ms`. */
-  isLeaderStalled(leader: number, ms: number): boolean {
-    const since = this.busyLeaders.get(leader);
-    return since !== undefined && Date.now() - since > ms;
-  }
-
   private notifyIfIdle(): void {
     if (!this.isIdle() || this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
@@ -253,12 +270,14 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (!this.takeable || this.queuedMessages === 0 || this.immediate) return;
+    if (this.waiting.size === 0 || this.queuedMessages === 0 || this.immediate) return;
     const full =
       this.queuedMessages >= this.options.maxBatchMessages ||
       this.queuedBytes >= this.options.maxBatchBytes;
-    const oldest = this.oldestQueued();
-    const wait = oldest === undefined ? 0 : oldest + this.options.lingerMs - Date.now();
+    if (!this.draining && !full && this.lingerTimer) return;
+    const oldest = this.oldestWaiting();
+    if (oldest === undefined) return;
+    const wait = oldest + this.options.lingerMs - Date.now();
     if (this.draining || full || wait <= 0) {
       this.clearTimers();
       // setImmediate, not a direct call: requests parsed in the same tick share the flush.
@@ -268,18 +287,26 @@ export class Batcher {
       });
       return;
     }
-    this.lingerTimer ??= setTimeout(() => {
+    this.lingerTimer = setTimeout(() => {
       this.lingerTimer = undefined;
       this.flush();
     }, wait);
   }
 
-  private oldestQueued(): number | undefined {
-    for (let i = this.head; i < this.queue.length; i += 1) {
-      const item = this.queue[i];
-      if (item && !item.taken && !item.request.settled) return item.request.enqueuedAt;
+  /** When the oldest record that a flush could take now was queued. */
+  private oldestWaiting(): number | undefined {
+    let oldest: number | undefined;
+    for (const queue of this.waiting) {
+      const head = queue.peek();
+      if (!head) {
+        this.waiting.delete(queue);
+        continue;
+      }
+      if (this.busyLeaders.has(this.leaderOf(queue.topic, queue.partition))) continue;
+      const at = head.request.enqueuedAt;
+      if (oldest === undefined || at < oldest) oldest = at;
     }
-    return undefined;
+    return oldest;
   }
 
   private clearTimers(): void {
@@ -300,105 +327,89 @@ export class Batcher {
   }
 
   private startSend(group: SendGroup): void {
-    const { items, bytes, leader } = group;
+    const { items, bytes, leader, queues } = group;
     this.sendsInFlight += 1;
     this.busyLeaders.set(leader, Date.now());
-    for (const key of group.partitionBytes.keys()) this.busyPartitions.add(key);
     this.inFlightMessages += items.length;
     this.inFlightBytes += bytes;
-    void this.sendItems(items, leader)
+    this.sendItems(items, leader)
       .catch(() => {
         // sendItems settles every request itself; this only guards against a bug there
-        // leaving requests waiting until their timeout.
-        const error = new ApiError('internal', 'internal error');
+        // leaving requests waiting until their deadline.
+        const error = new WriteError('unavailable', 'internal error while sending', true);
         items.forEach((item) => this.settle(item.request, error));
       })
       .finally(() => {
         this.sendsInFlight -= 1;
         this.busyLeaders.delete(leader);
-        for (const key of group.partitionBytes.keys()) this.busyPartitions.delete(key);
+        for (const queue of queues) {
+          queue.inFlight = false;
+          if (queue.peek()) this.waiting.add(queue);
+        }
         this.inFlightMessages -= items.length;
         this.inFlightBytes -= bytes;
-        // Records that waited for this partition or leader may go now.
-        this.takeable = true;
         this.schedule();
         this.notifyIfIdle();
-      });
+      })
+      .catch(() => undefined);
   }
 
   /**
-   * Takes queued records, oldest first, into one send per free leader while they fit. A
-   * record whose partition or leader is busy stays queued, and so does every later record
-   * of its partition.
+   * Takes records from the waiting queues, oldest first within each, into one send per free
+   * leader while they fit; a queue that gave records is in flight until that send ends.
    */
   private take(): SendGroup[] {
     const { maxBatchMessages, maxBatchBytes, maxRecordBatchBytes } = this.options;
     const groups = new Map<number | undefined, SendGroup>();
-    const held = new Set<string>();
-    let leftTakeable = false;
-    for (let i = this.head; i < this.queue.length; i += 1) {
-      const item = this.queue[i];
-      if (!item || item.taken || item.request.settled) continue;
-      const { record, request } = item;
-      const key = partitionKeyOf(request.topic, record.partition);
-      if (held.has(key) || this.busyPartitions.has(key)) continue;
-      const leader = this.leaderOf(request.topic, record.partition);
-      if (this.busyLeaders.has(leader)) {
-        held.add(key);
+    for (const queue of this.waiting) {
+      if (!queue.peek()) {
+        this.waiting.delete(queue);
         continue;
       }
+      const leader = this.leaderOf(queue.topic, queue.partition);
+      if (this.busyLeaders.has(leader)) continue;
       let group = groups.get(leader);
       if (!group) {
-        group = { leader, items: [], bytes: 0, partitionBytes: new Map(), full: false };
+        group = { leader, items: [], bytes: 0, queues: [], full: false };
         groups.set(leader, group);
       }
-      const inPartition = group.partitionBytes.get(key) ?? 0;
-      const partitionLimit = maxRecordBatchBytes(request.topic) - RECORD_BATCH_OVERHEAD_BYTES;
-      const fits =
-        !group.full &&
-        group.items.length < maxBatchMessages &&
-        (group.items.length === 0 || group.bytes + record.bytes <= maxBatchBytes) &&
-        (inPartition === 0 || inPartition + record.bytes <= partitionLimit);
-      if (!fits) {
-        // This send is full: the rest waits for the next one, in order.
-        group.full = true;
-        held.add(key);
-        leftTakeable = true;
-        continue;
+      if (group.full) continue;
+      const partitionLimit = maxRecordBatchBytes(queue.topic) - RECORD_BATCH_OVERHEAD_BYTES;
+      let inPartition = 0;
+      let item: QueuedRecord | undefined;
+      while ((item = queue.peek())) {
+        const { record, request } = item;
+        const sendFits =
+          group.items.length < maxBatchMessages &&
+          (group.items.length === 0 || group.bytes + record.bytes <= maxBatchBytes);
+        if (!sendFits) {
+          // This send is full: the rest waits for the next one, in order.
+          group.full = true;
+          break;
+        }
+        // This partition's record batch is full; other partitions may still fit.
+        if (inPartition > 0 && inPartition + record.bytes > partitionLimit) break;
+        queue.shift();
+        group.items.push(item);
+        group.bytes += record.bytes;
+        inPartition += record.bytes;
+        request.unsentMessages -= 1;
+        request.unsentBytes -= record.bytes;
+        this.queuedMessages -= 1;
+        this.queuedBytes -= record.bytes;
       }
-      item.taken = true;
-      group.items.push(item);
-      group.bytes += record.bytes;
-      group.partitionBytes.set(key, inPartition + record.bytes);
-      request.unsentMessages -= 1;
-      request.unsentBytes -= record.bytes;
-      this.queuedMessages -= 1;
-      this.queuedBytes -= record.bytes;
+      if (inPartition > 0) {
+        queue.inFlight = true;
+        this.waiting.delete(queue);
+        group.queues.push(queue);
+      }
     }
-    this.takeable = leftTakeable;
-    this.compact();
     return [...groups.values()].filter((group) => group.items.length > 0);
-  }
-
-  /** Drops taken and settled records from the head of the queue. */
-  private compact(): void {
-    while (this.head < this.queue.length) {
-      const item = this.queue[this.head];
-      if (item && !item.taken && !item.request.settled) break;
-      this.head += 1;
-    }
-    if (this.head >= this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > COMPACT_AFTER && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
   }
 
   /** Sends records and settles their requests; never rejects. */
   private async sendItems(items: QueuedRecord[], leader: number | undefined): Promise<void> {
-    const batches = new Map<string, OutgoingRecord[]>();
+    const batches = new Map<string, PlacedRecord[]>();
     const partitions = new Map<string, QueuedRecord[]>();
     for (const item of items) {
       const { topic } = item.request;
@@ -427,9 +438,10 @@ export class Batcher {
     for (const [key, group] of partitions) {
       const base = parseOffset(baseOffsets.get(key));
       if (base === undefined) {
-        const error = new ApiError(
-          'kafka_unavailable',
+        const error = new WriteError(
+          'unavailable',
           'Kafka did not acknowledge a partition of this request',
+          true,
         );
         group.forEach((item) => this.settle(item.request, error));
         continue;
@@ -443,12 +455,12 @@ export class Batcher {
     error: unknown,
     leader: number | undefined,
   ): Promise<void> {
-    const mapped = this.options.mapError(error);
-    this.options.onSendFailure?.(error, mapped);
+    const failure = this.options.sendFailure(error);
+    this.options.onSendFailure?.(failure);
     const requests = [...new Set(items.map((item) => item.request))].filter(
       (request) => !request.settled,
     );
-    if (mapped.status === 422 && requests.length > 1) {
+    if (failure.requestSpecific && requests.length > 1) {
       for (const request of requests) {
         if (request.settled) continue;
         await this.sendItems(
@@ -458,7 +470,7 @@ export class Batcher {
       }
       return;
     }
-    requests.forEach((request) => this.settle(request, mapped));
+    requests.forEach((request) => this.settle(request, failure));
   }
 
   private deliver(item: QueuedRecord, offset: bigint): void {
@@ -469,10 +481,10 @@ export class Batcher {
     if (request.remaining === 0) this.settle(request);
   }
 
-  private settle(request: PendingRequest, error?: ApiError): void {
+  private settle(request: PendingRequest, error?: WriteError): void {
     if (request.settled) return;
     request.settled = true;
-    clearTimeout(request.timer);
+    request.signal.removeEventListener('abort', request.onAbort);
     this.active.delete(request);
     this.queuedMessages -= request.unsentMessages;
     this.queuedBytes -= request.unsentBytes;
@@ -482,6 +494,18 @@ export class Batcher {
     else request.resolve(request.results);
     this.notifyIfIdle();
   }
+}
+
+const partitionKeyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+function timedOut(buffered: boolean): WriteError {
+  return new WriteError(
+    'timeout',
+    buffered
+      ? 'Kafka did not acknowledge before the request deadline; the messages may have been written'
+      : 'the request deadline passed before its messages were buffered',
+    buffered,
+  );
 }
 
 function parseOffset(value: string | undefined): bigint | undefined {

@@ -1,5 +1,5 @@
 /**
- * The kafkajs producer behind the batcher: idempotent, acks=all (-1), one request in
+ * The kafkajs producers behind the batcher: idempotent, acks=all (-1), one request in
  * flight per broker, compression from configuration, and every send bounded in time.
  *
  * Each leader broker's sends go through a writer of their own (kafkajs gives each producer
@@ -15,14 +15,27 @@ import {
   type Kafka,
   type RetryOptions,
   type TopicMessages,
-} from '../common/kafka';
-import type { Logger } from '../common/logger';
-import { SafeIdempotentWriter } from '../common/safe-idempotent-writer';
-import type { PartitionAck, TopicBatch } from './batcher';
+} from '../../common/kafka';
+import type { Logger } from '../../common/logger';
+import { SafeIdempotentWriter } from '../../common/safe-idempotent-writer';
+import type { PlacedRecord } from './placement';
 
-export { SendTimeoutError } from '../common/safe-idempotent-writer';
+export { SendTimeoutError } from '../../common/safe-idempotent-writer';
 
-export interface KafkaSenderOptions {
+/** The records of one topic in one send. */
+export interface TopicBatch {
+  topic: string;
+  records: PlacedRecord[];
+}
+
+/** Kafka's acknowledgement of one topic-partition of a send. */
+export interface PartitionAck {
+  topic: string;
+  partition: number;
+  baseOffset: string;
+}
+
+export interface LeaderSendersOptions {
   kafka: Kafka;
   logger: Logger;
   compression: 'none' | 'gzip';
@@ -48,14 +61,14 @@ export function toTopicMessages(batches: TopicBatch[]): TopicMessages[] {
   }));
 }
 
-export class KafkaSender {
+export class LeaderSenders {
   /** The writer of each leader broker (DEFAULT_SLOT: leader unknown). */
   private readonly writers = new Map<string, SafeIdempotentWriter>();
   private closed = false;
   private readonly logger: Logger;
   private readonly compression: CompressionTypes;
 
-  constructor(private readonly options: KafkaSenderOptions) {
+  constructor(private readonly options: LeaderSendersOptions) {
     this.logger = options.logger.child({ component: 'kafka-producer' });
     this.compression =
       options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;

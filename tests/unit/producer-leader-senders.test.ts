@@ -6,8 +6,11 @@ import {
   type ProducerConfig,
   type RecordMetadata,
 } from 'kafkajs';
-import { KafkaSender, SendTimeoutError } from '../../services/producer/kafka-producer';
-import type { TopicBatch } from '../../services/producer/batcher';
+import {
+  LeaderSenders,
+  SendTimeoutError,
+  type TopicBatch,
+} from '../../services/producer/kafka-writer/leader-senders';
 
 interface FakeProducer {
   config: ProducerConfig;
@@ -48,7 +51,7 @@ function fakeKafka() {
     },
   };
   return {
-    kafka: kafka as unknown as Kafka, // only producer() is used by KafkaSender
+    kafka: kafka as unknown as Kafka, // only producer() is used by LeaderSenders
     producers,
     setNext: (behaviour: FakeProducer['behaviour']) => (nextBehaviour = behaviour),
   };
@@ -61,8 +64,8 @@ const batches: TopicBatch[] = [
   },
 ];
 
-function sender(kafka: Kafka, sendTimeoutMs = 1_000): KafkaSender {
-  return new KafkaSender({
+function sender(kafka: Kafka, sendTimeoutMs = 1_000): LeaderSenders {
+  return new LeaderSenders({
     kafka,
     logger: pino({ level: 'silent' }),
     compression: 'gzip',

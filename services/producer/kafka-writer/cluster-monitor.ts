@@ -1,65 +1,20 @@
 /**
  * Knows whether Kafka answers and what the allowed topics look like (partitions and
- * leaders, max.message.bytes, cleanup.policy), from a small metadata request every few seconds, every
- * second while Kafka is unreachable, and at once when a send failed. Its answer drives
- * readiness and lets requests fail fast with 503 instead of waiting for a timeout.
+ * leaders, max.message.bytes, cleanup.policy), from a small metadata request every few
+ * seconds, every second while Kafka is unreachable, and at once when a send failed. Its
+ * answer drives readiness and lets writes fail fast instead of waiting for their deadline.
+ *
+ * One failed probe does not make Kafka unreachable: a metadata client stays with the broker
+ * it first reached, so with that one broker down a probe fails while the others serve. The
+ * next probe, at once and with a fresh client (which starts from a random seed broker),
+ * decides; Kafka is unreachable when `probesBeforeUnreachable` probes in a row failed.
  */
-import { ConfigResourceTypes, type Kafka, type PartitionMetadata } from '../common/kafka';
-import type { Logger } from '../common/logger';
-import { isUnknownTopic } from './kafka-errors';
-import type { TopicInfo } from './records';
-
-/** The topic settings that decide whether a record can be written. */
-export interface TopicConfig {
-  maxMessageBytes: number;
-  /** cleanup.policy includes compact: the broker refuses records without a key. */
-  compacted: boolean;
-}
-
-export interface MetadataClient {
-  fetchPartitions(topic: string): Promise<PartitionMetadata[]>;
-  fetchTopicConfigs(topics: string[]): Promise<Map<string, TopicConfig>>;
-  disconnect(): Promise<void>;
-}
-
-/** A kafkajs admin client. `kafka` should retry little: the monitor retries on its own. */
-export function adminMetadataClient(kafka: Kafka): MetadataClient {
-  const admin = kafka.admin();
-  let connecting: Promise<void> | undefined;
-  const connected = () => (connecting ??= admin.connect());
-  return {
-    async fetchPartitions(topic) {
-      await connected();
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const found = topics.find((candidate) => candidate.name === topic);
-      if (!found) throw new Error(`no metadata for topic ${topic}`);
-      return found.partitions;
-    },
-    async fetchTopicConfigs(topics) {
-      await connected();
-      const { resources } = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: topics.map((name) => ({
-          type: ConfigResourceTypes.TOPIC,
-          name,
-          configNames: ['max.message.bytes', 'cleanup.policy'],
-        })),
-      });
-      const result = new Map<string, TopicConfig>();
-      for (const resource of resources) {
-        if (resource.errorCode !== 0) continue;
-        const value = (name: string) =>
-          resource.configEntries.find((entry) => entry.configName === name)?.configValue ?? '';
-        const maxMessageBytes = Number(value('max.message.bytes'));
-        if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) continue;
-        const compacted = value('cleanup.policy').split(',').includes('compact');
-        result.set(resource.resourceName, { maxMessageBytes, compacted });
-      }
-      return result;
-    },
-    disconnect: () => admin.disconnect(),
-  };
-}
+import type { Logger } from '../../common/logger';
+import { withTimeout } from '../../common/deadline';
+import { Periodic } from '../../common/periodic';
+import { isUnknownTopic } from './kafkajs-errors';
+import type { MetadataClient } from './kafkajs-metadata';
+import type { TopicInfo } from './port';
 
 export interface ClusterMonitorOptions {
   createClient: () => MetadataClient;
@@ -71,18 +26,17 @@ export interface ClusterMonitorOptions {
   retryIntervalMs: number;
   /** A probe that takes longer counts as failed. */
   probeTimeoutMs: number;
+  /** Failed probes in a row that make Kafka unreachable (the seed brokers, at most a few). */
+  probesBeforeUnreachable: number;
   /** How often the topics' max.message.bytes and cleanup.policy are read again. */
   configRefreshMs: number;
   /** Used until the topic's configuration has been read (Kafka's default). */
   defaultMaxMessageBytes: number;
-  onReachableChange?: (reachable: boolean) => void;
-  onProbe?: (reachable: boolean) => void;
 }
 
-class ProbeTimeout extends Error {
-  constructor(ms: number) {
-    super(`Kafka metadata request took more than ${ms} ms`);
-  }
+export interface ClusterListener {
+  onReachableChange?(reachable: boolean): void;
+  onProbe?(reachable: boolean): void;
 }
 
 export class ClusterMonitor {
@@ -90,16 +44,26 @@ export class ClusterMonitor {
   private readonly topics = new Map<string, TopicInfo>();
   private configReadAt = 0;
   private isReachable = false;
+  private failedInARow = 0;
   private lastProblem: string | undefined = 'not yet probed';
-  private timer: NodeJS.Timeout | undefined;
-  private probing: Promise<void> | undefined;
-  private probeAgain = false;
-  private stopped = false;
   private readonly logger: Logger;
   private readonly missingTopicsLogged = new Set<string>();
+  private readonly listeners: ClusterListener[] = [];
+  private readonly schedule: Periodic;
 
   constructor(private readonly options: ClusterMonitorOptions) {
     this.logger = options.logger.child({ component: 'cluster-monitor' });
+    this.schedule = new Periodic({
+      run: () => this.probe(),
+      delayAfterRunMs: () => {
+        if (this.isReachable && this.failedInARow > 0) return 0;
+        return this.isReachable ? options.intervalMs : options.retryIntervalMs;
+      },
+    });
+  }
+
+  listen(listener: ClusterListener): void {
+    this.listeners.push(listener);
   }
 
   get reachable(): boolean {
@@ -108,7 +72,7 @@ export class ClusterMonitor {
 
   /** The broker leading a partition in the last metadata seen; undefined if unknown. */
   leaderOf(topic: string, partition: number): number | undefined {
-    const partitions = this.topicInfo(topic)?.partitions;
+    const partitions = this.topics.get(topic)?.partitions;
     const found =
       partitions?.[partition]?.partitionId === partition
         ? partitions[partition]
@@ -120,7 +84,7 @@ export class ClusterMonitor {
     return this.topics.get(topic);
   }
 
-  /** Readiness detail: which allowed topics have no metadata, and the last problem. */
+  /** Allowed topics without metadata. */
   missingTopics(): string[] {
     return this.options.topics.filter((topic) => !this.topics.has(topic));
   }
@@ -130,35 +94,16 @@ export class ClusterMonitor {
   }
 
   start(): void {
-    this.probeSoon();
+    this.schedule.start();
   }
 
   /** Probes now (e.g. after a failed send); a probe already running is followed by another. */
   probeSoon(): void {
-    if (this.stopped) return;
-    if (this.probing) {
-      this.probeAgain = true;
-      return;
-    }
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.probing = this.probe().finally(() => {
-      this.probing = undefined;
-      if (this.stopped) return;
-      if (this.probeAgain) {
-        this.probeAgain = false;
-        this.probeSoon();
-        return;
-      }
-      const wait = this.isReachable ? this.options.intervalMs : this.options.retryIntervalMs;
-      this.timer = setTimeout(() => this.probeSoon(), wait);
-    });
+    this.schedule.requestRun();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.probing?.catch(() => undefined);
+    await this.schedule.stop();
     const client = this.client;
     this.client = undefined;
     await client?.disconnect().catch(() => undefined);
@@ -166,29 +111,27 @@ export class ClusterMonitor {
 
   private async probe(): Promise<void> {
     const client = (this.client ??= this.options.createClient());
-    let timer: NodeJS.Timeout | undefined;
+    const { probeTimeoutMs } = this.options;
     try {
-      await Promise.race([
+      await withTimeout(
         this.readMetadata(client),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ProbeTimeout(this.options.probeTimeoutMs)),
-            this.options.probeTimeoutMs,
-          );
-        }),
-      ]);
+        probeTimeoutMs,
+        `Kafka metadata request took more than ${probeTimeoutMs} ms`,
+      );
       this.lastProblem = undefined;
+      this.failedInARow = 0;
       this.setReachable(true);
     } catch (error) {
       this.lastProblem = error instanceof Error ? error.message : String(error);
-      // A client that failed may hold half-open connections: start the next probe afresh.
+      this.failedInARow += 1;
+      // A client that failed may hold half-open connections, or be bound to a broker that is
+      // gone: the next probe starts afresh.
       this.client = undefined;
       void client.disconnect().catch(() => undefined);
-      this.setReachable(false);
-    } finally {
-      clearTimeout(timer);
+      if (this.failedInARow >= this.options.probesBeforeUnreachable) this.setReachable(false);
+      else this.logger.debug({ problem: this.lastProblem }, 'metadata probe failed; probing again');
     }
-    this.options.onProbe?.(this.isReachable);
+    for (const listener of this.listeners) listener.onProbe?.(this.isReachable);
   }
 
   private async readMetadata(client: MetadataClient): Promise<void> {
@@ -248,7 +191,12 @@ export class ClusterMonitor {
     if (reachable === this.isReachable) return;
     this.isReachable = reachable;
     if (reachable) this.logger.info('Kafka is reachable');
-    else this.logger.warn({ problem: this.lastProblem }, 'Kafka is unreachable');
-    this.options.onReachableChange?.(reachable);
+    else {
+      this.logger.warn(
+        { problem: this.lastProblem, failedProbes: this.failedInARow },
+        'Kafka is unreachable',
+      );
+    }
+    for (const listener of this.listeners) listener.onReachableChange?.(reachable);
   }
 }

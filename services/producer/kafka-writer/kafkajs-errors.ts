@@ -1,8 +1,8 @@
 /**
- * What a kafkajs error means for a client of the API. kafkajs wraps the broker's error
- * (retries exhausted, non-retriable) in `cause` chains; the broker's error type decides.
+ * What a failed kafkajs send means. kafkajs wraps the broker's error (retries exhausted,
+ * non-retriable) in `cause` chains; the broker's error type decides.
  */
-import { ApiError } from './errors';
+import { WriteError } from './write-error';
 
 /** Broker error types of every error in the cause chain (e.g. MESSAGE_TOO_LARGE). */
 export function kafkaErrorTypes(error: unknown): Set<string> {
@@ -20,22 +20,27 @@ export function kafkaErrorTypes(error: unknown): Set<string> {
 const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
 const REJECTED = ['INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP'];
 
-/** 422 for errors caused by a record of the request (the batcher isolates those), else 503. */
-export function mapSendError(error: unknown): ApiError {
+/** Request-specific for errors caused by a record (the batcher isolates those), else unavailable. */
+export function sendFailure(error: unknown): WriteError {
   const types = kafkaErrorTypes(error);
   const has = (list: string[]) => list.some((type) => types.has(type));
   if (has(TOO_LARGE)) {
-    return new ApiError('record_too_large', 'Kafka refused a record of this request as too large');
+    return new WriteError(
+      'record_too_large',
+      'Kafka refused a record of this request as too large',
+      true,
+    );
   }
   if (has(REJECTED)) {
     const [type] = [...types].filter((candidate) => REJECTED.includes(candidate));
-    return new ApiError('record_rejected', 'Kafka refused a record of this request', {
+    return new WriteError('record_rejected', 'Kafka refused a record of this request', true, {
       kafkaError: type,
     });
   }
-  return new ApiError(
-    'kafka_unavailable',
+  return new WriteError(
+    'unavailable',
     'Kafka did not acknowledge the messages; they may have been written',
+    true,
   );
 }
 
