@@ -4,7 +4,7 @@
  * consumer that does nothing; and one that parses each value as our default handler does.
  */
 import { consumerSpec, producerSpec } from '../../services/common/config';
-import { recordBytes } from '../../services/producer/kafka-writer/placement';
+import { recordBytes } from '../../services/producer/kafka/placement';
 import { PARTITIONS, withTopic } from '../lib/kafka';
 import { benchValueText } from '../lib/payload';
 import type { Scenario } from '../lib/scenario';

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../common/logger';
 import type { ApiKeys } from './auth';
-import type { RecordResult } from './kafka-writer';
+import type { RecordResult } from './kafka';
 import { ApiError, isApiError } from './errors';
 import { LINGER_LIMITS, lingerBeforeClose } from './lingering-close';
 import type { ProducerMetrics } from './metrics';

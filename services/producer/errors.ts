@@ -1,4 +1,4 @@
-import type { WriteError, WriteErrorCode } from './kafka-writer';
+import type { WriteError, WriteErrorCode } from './kafka';
 
 /**
  * Every error the producer API answers with: HTTP status, a stable code clients can

@@ -12,7 +12,7 @@ import { createMetricsRegistry } from '../common/metrics';
 import { retriesWithin } from '../common/safe-idempotent-writer';
 import { createApp } from './app';
 import { loadApiKeys } from './auth';
-import { KafkaWriter } from './kafka-writer';
+import { KafkaWriter } from './kafka';
 import { createProducerMetrics } from './metrics';
 import { ProduceService } from './produce-service';
 import { startHttpServer } from './server';

@@ -8,7 +8,7 @@ import {
   type KafkaWriterPort,
   type RecordResult,
   type WriteRecord,
-} from './kafka-writer';
+} from './kafka';
 import type { ProducerMetrics } from './metrics';
 import { toWriteRecords } from './records';
 import type { ProduceRequestBody } from './validation';

@@ -1,6 +1,6 @@
 /** A validated request's messages as records for the Kafka writer: each value as JSON text. */
 import { ApiError } from './errors';
-import type { WriteRecord } from './kafka-writer';
+import type { WriteRecord } from './kafka';
 import type { ProduceMessage } from './validation';
 
 function serialize(value: unknown, index: number): string {

@@ -7,7 +7,7 @@
 import { withTimeout } from '../common/deadline';
 import { runDetached } from '../common/detached';
 import type { Logger } from '../common/logger';
-import type { WriterLoad } from './kafka-writer';
+import type { WriterLoad } from './kafka';
 
 export interface ClosableServer {
   /** Stops accepting; resolves when every connection has ended. */

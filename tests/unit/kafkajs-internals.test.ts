@@ -18,6 +18,7 @@ describe("kafkajs' internal cluster factory", () => {
     const create = (kafka as unknown as Record<symbol, (options: object) => object>)[
       symbol as symbol
     ];
+    if (!create) throw new Error('no cluster factory under the symbol');
     const cluster = create.call(kafka, { allowAutoTopicCreation: false }) as Record<
       string,
       unknown

@@ -1,9 +1,9 @@
-import { Batcher, type BatcherOptions } from '../../services/producer/kafka-writer/batcher';
-import { sendFailure } from '../../services/producer/kafka-writer/kafkajs-errors';
-import type { PartitionAck, TopicBatch } from '../../services/producer/kafka-writer/leader-senders';
-import type { PlacedRecord } from '../../services/producer/kafka-writer/placement';
-import type { RecordResult } from '../../services/producer/kafka-writer/port';
-import { WriteError, type WriteErrorCode } from '../../services/producer/kafka-writer/write-error';
+import { Batcher, type BatcherOptions } from '../../services/producer/kafka/batcher';
+import { sendFailure } from '../../services/producer/kafka/kafkajs-errors';
+import type { PartitionAck, TopicBatch } from '../../services/producer/kafka/leader-senders';
+import type { PlacedRecord } from '../../services/producer/kafka/placement';
+import type { RecordResult } from '../../services/producer/kafka/port';
+import { WriteError, type WriteErrorCode } from '../../services/producer/kafka/write-error';
 
 /** A fake Kafka: keeps a log per topic-partition, assigns offsets like a broker. */
 class FakeKafka {

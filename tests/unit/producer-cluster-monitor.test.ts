@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { PartitionMetadata } from 'kafkajs';
-import { ClusterMonitor } from '../../services/producer/kafka-writer/cluster-monitor';
-import type { MetadataClient } from '../../services/producer/kafka-writer/kafkajs-metadata';
+import { ClusterMonitor } from '../../services/producer/kafka/cluster-monitor';
+import type { MetadataClient } from '../../services/producer/kafka/kafkajs-metadata';
 
 const logger = pino({ level: 'silent' });
 

@@ -10,7 +10,7 @@ import {
   LeaderSenders,
   SendTimeoutError,
   type TopicBatch,
-} from '../../services/producer/kafka-writer/leader-senders';
+} from '../../services/producer/kafka/leader-senders';
 
 interface FakeProducer {
   config: ProducerConfig;

@@ -1,12 +1,12 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { ApiError, apiErrorFromWriteError } from '../../services/producer/errors';
-import { isWriteError, type TopicInfo } from '../../services/producer/kafka-writer';
-import { murmur2KeyPartitioner } from '../../services/producer/kafka-writer/kafkajs-partitioner';
+import { isWriteError, type TopicInfo } from '../../services/producer/kafka';
+import { murmur2KeyPartitioner } from '../../services/producer/kafka/kafkajs-partitioner';
 import {
   RECORD_BATCH_OVERHEAD_BYTES,
   RecordPlacer,
   recordBytes,
-} from '../../services/producer/kafka-writer/placement';
+} from '../../services/producer/kafka/placement';
 import { toWriteRecords } from '../../services/producer/records';
 import type { ProduceMessage } from '../../services/producer/validation';
 

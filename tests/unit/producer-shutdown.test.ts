@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { ApiError, apiErrorFromWriteError } from '../../services/producer/errors';
-import { isWriteError, WriteError } from '../../services/producer/kafka-writer';
-import { Batcher } from '../../services/producer/kafka-writer/batcher';
-import { sendFailure } from '../../services/producer/kafka-writer/kafkajs-errors';
-import type { PartitionAck } from '../../services/producer/kafka-writer/leader-senders';
-import type { PlacedRecord } from '../../services/producer/kafka-writer/placement';
+import { isWriteError, WriteError } from '../../services/producer/kafka';
+import { Batcher } from '../../services/producer/kafka/batcher';
+import { sendFailure } from '../../services/producer/kafka/kafkajs-errors';
+import type { PartitionAck } from '../../services/producer/kafka/leader-senders';
+import type { PlacedRecord } from '../../services/producer/kafka/placement';
 import {
   finishRequests,
   type ClosableServer,
