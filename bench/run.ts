@@ -19,7 +19,7 @@ import { resolveBridge, type BridgeAvailability } from './bridge/bridge';
 import { javaBinary } from './lib/java';
 import { createTopics, deleteTopics } from './lib/kafka';
 import { parseArgs, type Options } from './lib/options';
-import { liveProcesses, setLogDir, stopAll } from './lib/proc';
+import { liveProcesses, setLogDir, stopAll } from '../scripts/lib/processes';
 import {
   addRatios,
   buildRow,

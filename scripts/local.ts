@@ -6,7 +6,7 @@
  */
 import type { KafkaCluster } from './kafka/harness';
 import { startLocalKafka } from './system/local-system';
-import { startService, stoppedCleanly, type RunningService } from './system/services';
+import { startService, stoppedCleanly, type RunningService } from './lib/services';
 
 interface Options {
   brokers: 1 | 3;
@@ -114,11 +114,15 @@ async function main(): Promise<void> {
       env: { ...kafkaEnv, HTTP_PORT: String(api) },
       managementPort: producerManagement,
       output: 'inherit',
+      baseEnv: 'inherit',
+      detached: true,
     }),
     startService('consumer', {
       env: kafkaEnv,
       managementPort: consumerManagement,
       output: 'inherit',
+      baseEnv: 'inherit',
+      detached: true,
     }),
   );
   for (const service of services) {

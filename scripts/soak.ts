@@ -12,8 +12,7 @@
  *
  * Traffic goes only to 127.0.0.1. The figures depend on the machine and on what else runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka, type KafkaCluster } from './kafka/harness';
@@ -28,6 +27,12 @@ import {
   writeLedgerHandler,
 } from './lib/ledger';
 import { freePorts } from './lib/ports';
+import {
+  startService,
+  waitUntilReady,
+  type RunningService,
+  type ServiceName,
+} from './lib/services';
 import { repoRoot } from './lib/root';
 
 export interface SoakOptions {
@@ -125,49 +130,21 @@ export function memoryGrowth(points: Array<{ atS: number; bytes: number }>): Gro
 
 const say = (line: string) => process.stdout.write(`[soak] ${line}\n`);
 
-interface Service {
-  name: 'producer' | 'consumer';
-  child: ChildProcess;
-  managementUrl: string;
-}
-
-function startService(
-  name: 'producer' | 'consumer',
+/** A service of the soak run: info logs, into the run's folder. */
+function startSoakService(
+  name: ServiceName,
   env: Record<string, string>,
   managementPort: number,
   logDir: string,
-): Service {
-  const log = createWriteStream(join(logDir, `${name}.log`));
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'services', name, 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      MANAGEMENT_PORT: String(managementPort),
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+): RunningService {
+  return startService(name, {
+    env: { LOG_LEVEL: 'info', ...env },
+    managementPort,
+    output: join(logDir, `${name}.log`),
   });
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  return { name, child, managementUrl: `http://127.0.0.1:${managementPort}` };
 }
 
-async function waitReady(service: Service, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) throw new Error(`${service.name} exited at start-up`);
-    const status = await fetch(`${service.managementUrl}/readyz`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await sleep(200);
-  }
-  throw new Error(`${service.name} not ready within ${timeoutMs} ms`);
-}
-
-async function metrics(service: Service): Promise<string> {
+async function metrics(service: RunningService): Promise<string> {
   try {
     const response = await fetch(`${service.managementUrl}/metrics`, {
       signal: AbortSignal.timeout(5_000),
@@ -185,18 +162,9 @@ function lagOf(text: string): number {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-async function stopService(service: Service): Promise<number | string> {
-  const { child } = service;
-  if (child.exitCode !== null || child.signalCode !== null)
-    return child.exitCode ?? child.signalCode ?? -1;
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
+/** SIGTERM, and SIGKILL after 30 s. */
+function stopService(service: RunningService): Promise<number | string> {
+  return service.stop('SIGTERM', 30_000);
 }
 
 interface Sample {
@@ -221,7 +189,7 @@ async function soak(options: SoakOptions): Promise<number> {
       `${options.pauseMs} ms between requests; logs and report in ${dir}`,
   );
   let cluster: KafkaCluster | undefined;
-  const services: Service[] = [];
+  const services: RunningService[] = [];
   let load: LoadGenerator | undefined;
   let interrupted = false;
   const onSignal = () => {
@@ -245,14 +213,14 @@ async function soak(options: SoakOptions): Promise<number> {
       throw new Error('no free ports');
     }
     const processedFile = newProcessedFile('soak');
-    const producer = startService(
+    const producer = startSoakService(
       'producer',
       { KAFKA_BROKERS: cluster.bootstrap, HTTP_PORT: String(httpPort), TOPICS: topic },
       producerMgmt,
       dir,
     );
     services.push(producer);
-    const consumer = startService(
+    const consumer = startSoakService(
       'consumer',
       {
         KAFKA_BROKERS: cluster.bootstrap,
@@ -266,7 +234,7 @@ async function soak(options: SoakOptions): Promise<number> {
       dir,
     );
     services.push(consumer);
-    await Promise.all(services.map((s) => waitReady(s, 60_000)));
+    await Promise.all(services.map((s) => waitUntilReady(s, 60_000)));
     say(`producer API on 127.0.0.1:${httpPort}, Kafka at ${cluster.bootstrap}; load starts`);
 
     load = new LoadGenerator({

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMavenJars } from '../../scripts/kafka/fetch';
-import { spawnTracked, type Tracked } from '../lib/proc';
+import { spawnTracked, type Tracked } from '../../scripts/lib/processes';
 import { javaBinary } from '../lib/java';
 import { freePort } from '../../scripts/lib/ports';
 import { repoRoot } from '../../scripts/lib/root';

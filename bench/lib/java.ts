@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked } from './proc';
+import { spawnTracked } from '../../scripts/lib/processes';
 
 export function javaBinary(): string {
   const home = process.env.JAVA_HOME;
@@ -37,7 +37,7 @@ export async function runJava(
   }, timeoutMs);
   try {
     const code = await proc.exited;
-    const output = readFileSync(proc.logFile, 'utf8');
+    const output = proc.logFile === undefined ? '' : readFileSync(proc.logFile, 'utf8');
     if (code !== 0) {
       throw new Error(`${mainClass} ended with ${code}; log ${proc.logFile}:\n${proc.tail(20)}`);
     }

@@ -1,7 +1,7 @@
 /** Runs bench/workers/load.ts (autocannon) in its own process and collects its result. */
 import { join } from 'node:path';
 import type { LoadConfig, LoadResult } from '../workers/load';
-import { forkTracked, type Tracked } from './proc';
+import { forkTracked, type Tracked } from '../../scripts/lib/processes';
 
 export type { LoadConfig, LoadResult };
 

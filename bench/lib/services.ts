@@ -5,11 +5,17 @@
  */
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked, type Tracked } from './proc';
+import { newLogFile, type Tracked } from '../../scripts/lib/processes';
 import { scrape, type Sample } from './prom';
 import { freePort } from '../../scripts/lib/ports';
 import { repoRoot } from '../../scripts/lib/root';
-import { waitFor } from '../../scripts/lib/poll';
+import {
+  serviceMain,
+  startService,
+  waitUntilReady,
+  type RunningService as LibService,
+  type ServiceName,
+} from '../../scripts/lib/services';
 
 export const ROOT = repoRoot(__dirname);
 /**
@@ -62,18 +68,14 @@ export interface RunningProducer extends RunningService {
   readonly httpPort: number;
 }
 
-function mainOf(service: 'producer' | 'consumer'): string {
-  const main = join(DIST, 'services', service, 'main.js');
-  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  return main;
-}
-
 function start(
-  service: 'producer' | 'consumer',
+  name: ServiceName,
   managementPort: number,
   options: ServiceOptions,
   env: Record<string, string>,
-): Tracked {
+): LibService {
+  const main = serviceMain(name, DIST);
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const nodeArgs: string[] = [];
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
@@ -83,51 +85,29 @@ function start(
       `--cpu-prof-name=${options.label}.cpuprofile`,
     );
   }
-  return spawnTracked(options.label, process.execPath, [...nodeArgs, mainOf(service)], {
+  return startService(name, {
+    managementPort,
     env: {
-      PATH: process.env.PATH ?? '',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
       ...(process.env.BENCH_SERVICE_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
         : {}),
       KAFKA_BROKERS: options.brokers.join(','),
-      MANAGEMENT_PORT: String(managementPort),
       ...env,
       ...options.env,
     },
+    output: newLogFile(options.label),
+    label: options.label,
+    distDir: DIST,
+    nodeArgs,
   });
 }
 
-async function waitReady(proc: Tracked, managementUrl: string, timeoutMs: number): Promise<void> {
-  await waitFor(
-    `${proc.name} to be ready`,
-    async () => {
-      if (!proc.running()) {
-        throw new Error(
-          `${proc.name} exited (${await proc.exited}); log ${proc.logFile}:\n${proc.tail()}`,
-        );
-      }
-      const response = await fetch(`${managementUrl}/readyz`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      await response.arrayBuffer();
-      return response.status === 200;
-    },
-    { timeoutMs: timeoutMs, intervalMs: 100, retryErrors: true },
-  ).catch(async (error: unknown) => {
-    if (!proc.running()) throw error;
-    throw new Error(
-      `${error instanceof Error ? error.message : String(error)}; log ${proc.logFile}:\n${proc.tail()}`,
-    );
-  });
-}
-
-function service(proc: Tracked, managementUrl: string): RunningService {
+function service(running: LibService): RunningService {
   return {
-    proc,
-    managementUrl,
-    metrics: () => scrape(`${managementUrl}/metrics`),
-    stop: (signal: NodeJS.Signals = 'SIGTERM') => proc.stop(signal, 30_000),
+    proc: running.proc,
+    managementUrl: running.managementUrl,
+    metrics: () => scrape(`${running.managementUrl}/metrics`),
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => running.stop(signal, 30_000),
   };
 }
 
@@ -136,18 +116,17 @@ export async function startProducer(
   options: ServiceOptions,
 ): Promise<RunningProducer> {
   const [httpPort, managementPort] = [await freePort(), await freePort()];
-  const proc = start('producer', managementPort, options, {
+  const producer = start('producer', managementPort, options, {
     HTTP_PORT: String(httpPort),
     TOPICS: topics.join(','),
   });
-  const managementUrl = `http://127.0.0.1:${managementPort}`;
   try {
-    await waitReady(proc, managementUrl, 60_000);
+    await waitUntilReady(producer, 60_000);
   } catch (error) {
-    await proc.stop('SIGKILL');
+    await producer.stop('SIGKILL');
     throw error;
   }
-  return { ...service(proc, managementUrl), apiUrl: `http://127.0.0.1:${httpPort}`, httpPort };
+  return { ...service(producer), apiUrl: `http://127.0.0.1:${httpPort}`, httpPort };
 }
 
 /**
@@ -161,19 +140,18 @@ export async function startConsumer(
   options: ServiceOptions & { waitJoined?: boolean },
 ): Promise<RunningService> {
   const managementPort = await freePort();
-  const proc = start('consumer', managementPort, options, {
+  const consumer = start('consumer', managementPort, options, {
     TOPICS: topics.join(','),
     CONSUMER_GROUP_ID: groupId,
     DLQ_TOPIC: deadLetterTopic,
   });
-  const managementUrl = `http://127.0.0.1:${managementPort}`;
   if (options.waitJoined !== false) {
     try {
-      await waitReady(proc, managementUrl, 90_000);
+      await waitUntilReady(consumer, 90_000);
     } catch (error) {
-      await proc.stop('SIGKILL');
+      await consumer.stop('SIGKILL');
       throw error;
     }
   }
-  return service(proc, managementUrl);
+  return service(consumer);
 }

@@ -1,6 +1,6 @@
 /** Forks one of bench/workers/*.js, hands it its config over IPC and waits for its result. */
 import { join } from 'node:path';
-import { forkTracked } from './proc';
+import { forkTracked } from '../../scripts/lib/processes';
 
 type Reply<T> = { type: 'result'; result: T } | { type: 'error'; message: string };
 

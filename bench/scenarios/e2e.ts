@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTopic } from '../lib/kafka';
 import { failedRequests, startLoad } from '../lib/load';
-import { getLogDir } from '../lib/proc';
+import { getLogDir } from '../../scripts/lib/processes';
 import { histogramDelta, histogramOf, histogramQuantile, sumOf, type Sample } from '../lib/prom';
 import type { Scenario } from '../lib/scenario';
 import { latencyHandlerPath, startConsumer, startProducer } from '../lib/services';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createTopics, withTopic } from '../lib/kafka';
 import { parseConsumerPerf, parseProducerPerf, runJava } from '../lib/java';
 import { benchValueText, VALUE_BYTES } from '../lib/payload';
-import { getLogDir } from '../lib/proc';
+import { getLogDir } from '../../scripts/lib/processes';
 import type { Context, Scenario } from '../lib/scenario';
 
 const PRODUCER_PERF = 'org.apache.kafka.tools.ProducerPerformance';

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type KafkaCluster } from '../kafka/harness';
 import { startLocalKafka } from '../system/local-system';
-import { startService, waitUntilReady, type RunningService } from '../system/services';
+import { startService, waitUntilReady, type RunningService } from '../lib/services';
 import { freePorts } from '../lib/ports';
 import { repoRoot } from '../lib/root';
 
@@ -75,7 +75,9 @@ export class DemoSystem {
         HTTP_PORT: String(this.ports[0]),
       },
       managementPort: this.ports[1] ?? 0,
-      output: { logFile: join(this.logDir, 'producer.log') },
+      output: join(this.logDir, 'producer.log'),
+      baseEnv: 'inherit',
+      detached: true,
       label: 'producer API',
     });
     this.producer = producer;
@@ -97,7 +99,9 @@ export class DemoSystem {
         ...env,
       },
       managementPort: port,
-      output: { logFile: join(this.logDir, `${label}.log`) },
+      output: join(this.logDir, `${label}.log`),
+      baseEnv: 'inherit',
+      detached: true,
       label,
     });
     this.consumers.set(label, consumer);

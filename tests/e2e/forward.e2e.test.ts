@@ -13,8 +13,9 @@ import { poll } from '../../scripts/lib/poll';
 import { progress } from './support/progress';
 import { TOPIC } from './settings';
 import { isPortOpen } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = repoRoot();
 const KAFKA_TOOL = join(ROOT, 'dist', 'scripts', 'kafka', 'tool.js');
 const API = 8080;
 const MANAGEMENT = [8081, 8082];

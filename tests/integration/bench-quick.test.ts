@@ -6,12 +6,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { brokersFromEnv } from '../support/kafka';
+import { repoRoot } from '../../scripts/lib/root';
 
 jest.setTimeout(300_000);
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = repoRoot();
 const RUN = join(ROOT, 'dist', 'bench', 'run.js');
 
 /** Every scenario of issue 7, by the ids the bench gives them. */

@@ -32,7 +32,7 @@ import {
   uniqueTopic,
   type ConsumedMessage,
 } from '../support/kafka';
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import { handled, metric, startConsumer, writeHandlerModule } from './consumer-helpers';
 import { freePorts } from '../../scripts/lib/ports';
 import { waitFor } from '../../scripts/lib/poll';
@@ -103,7 +103,7 @@ interface ScenarioResult {
   dlqEndAtCommit: Map<number, number>;
   droppedAnswers: number;
   produceRequests: number;
-  consumer: ServiceProcess;
+  consumer: RunningService;
 }
 
 const sourceOf = (letter: ConsumedMessage) =>
@@ -117,7 +117,7 @@ const sourceOf = (letter: ConsumedMessage) =>
 async function runScenario(
   label: string,
   options: { dropAnswers: number; dlqWriteTimeoutMs: number },
-  started: (consumer: ServiceProcess) => void,
+  started: (consumer: RunningService) => void,
 ): Promise<ScenarioResult> {
   const kafka = cluster;
   const proxy = forwarder;
@@ -244,7 +244,7 @@ function expectLettersAsBuilt(result: ScenarioResult): void {
   }
 }
 
-let consumer: ServiceProcess | undefined;
+let consumer: RunningService | undefined;
 
 afterEach(async () => {
   await consumer?.stop('SIGKILL');

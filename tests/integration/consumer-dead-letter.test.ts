@@ -6,7 +6,7 @@
  * committed until the write succeeds, and it is written once.
  */
 import { consumeAll, createTopic } from '../support/kafka';
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import {
   committedOffsets,
   handled,
@@ -24,7 +24,7 @@ jest.setTimeout(120_000);
 const MAX_RETRIES = 2;
 
 describe('consumer: poison messages', () => {
-  let consumer: ServiceProcess | undefined;
+  let consumer: RunningService | undefined;
 
   afterEach(async () => {
     await consumer?.stop('SIGKILL');
@@ -55,7 +55,7 @@ describe('consumer: poison messages', () => {
     });
     const letters = await consumeAll(setup.deadLetterTopic, 2, 30_000);
     await waitFor('the last message handled', () =>
-      handled(consumer as ServiceProcess).some((entry) => entry.key === 'ok-7'),
+      handled(consumer as RunningService).some((entry) => entry.key === 'ok-7'),
     );
 
     expect(handled(consumer).map((entry) => entry.key)).toEqual([
@@ -97,7 +97,7 @@ describe('consumer: poison messages', () => {
     expect(garbage?.headers['x-dlq-source-timestamp']).toMatch(/^\d{13}$/);
 
     const count = (result: string) =>
-      metric(consumer as ServiceProcess, 'event_pipeline_consumed_messages_total', {
+      metric(consumer as RunningService, 'event_pipeline_consumed_messages_total', {
         topic,
         result,
       });
@@ -126,7 +126,7 @@ describe('consumer: poison messages', () => {
       'a failed dead-letter write',
       () =>
         logLines(
-          consumer as ServiceProcess,
+          consumer as RunningService,
           'dead-letter write failed; the partition does not move past this message',
         ).length > 0,
     );
@@ -139,7 +139,7 @@ describe('consumer: poison messages', () => {
     await createTopic(setup.deadLetterTopic, 1);
     await waitFor(
       'the message behind it handled',
-      () => handled(consumer as ServiceProcess).some((entry) => entry.key === 'ok-2'),
+      () => handled(consumer as RunningService).some((entry) => entry.key === 'ok-2'),
       { timeoutMs: 60_000 },
     );
     await waitFor(

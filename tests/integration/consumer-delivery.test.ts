@@ -2,7 +2,7 @@
  * A calm run: 10,000 messages already in the topic are all handled exactly once, the
  * committed offsets reach the log end, and the consumer shuts down cleanly.
  */
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import {
   committedOffsets,
   duplicates,
@@ -21,7 +21,7 @@ const COUNT = 10_000;
 const PARTITIONS = 3;
 
 describe('consumer: calm run', () => {
-  let consumer: ServiceProcess | undefined;
+  let consumer: RunningService | undefined;
 
   afterEach(async () => {
     await consumer?.stop('SIGKILL');
@@ -37,7 +37,7 @@ describe('consumer: calm run', () => {
     const all = await waitFor(
       `${COUNT} handled messages`,
       () => {
-        const seen = handled(consumer as ServiceProcess);
+        const seen = handled(consumer as RunningService);
         return seen.length >= COUNT && seen;
       },
       { timeoutMs: 120_000, intervalMs: 500 },
@@ -63,7 +63,7 @@ describe('consumer: calm run', () => {
     await waitFor(
       'lag 0',
       async () =>
-        (await metric(consumer as ServiceProcess, 'event_pipeline_consumer_lag_messages')) === 0,
+        (await metric(consumer as RunningService, 'event_pipeline_consumer_lag_messages')) === 0,
     );
     const committed = await committedOffsets(setup.groupId, topic);
     const perPartition = new Map<number, number>();

@@ -7,13 +7,14 @@
  * Test handlers (HANDLER_MODULE) delegate to it, so the same lines appear.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
-import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = repoRoot();
 const HANDLER_DIR = join(ROOT, 'reports', 'consumer-test-handlers');
 export const DEFAULT_HANDLER = join(ROOT, 'dist', 'services', 'consumer', 'handler.js');
 
@@ -45,10 +46,9 @@ export async function startConsumer(
   label: string,
   env: Record<string, string> = {},
   options: { waitReady?: boolean } = {},
-): Promise<ServiceProcess> {
-  const service = startService(
-    'consumer',
-    {
+): Promise<RunningService> {
+  const service = startService('consumer', {
+    env: {
       TOPICS: setup.topic,
       CONSUMER_GROUP_ID: setup.groupId,
       DLQ_TOPIC: setup.deadLetterTopic,
@@ -61,8 +61,9 @@ export async function startConsumer(
       SHUTDOWN_TIMEOUT_MS: '15000',
       ...env,
     },
-    { managementPort: await freePort(), label },
-  );
+    managementPort: await freePort(),
+    label,
+  });
   if (options.waitReady ?? true) await waitUntilReady(service, 60_000);
   return service;
 }
@@ -75,7 +76,7 @@ export interface Handled {
   at: number;
 }
 
-export function handled(service: ServiceProcess): Handled[] {
+export function handled(service: RunningService): Handled[] {
   return service
     .logs()
     .filter((line) => line['msg'] === 'message handled')
@@ -87,13 +88,13 @@ export function handled(service: ServiceProcess): Handled[] {
     }));
 }
 
-export function logLines(service: ServiceProcess, msg: string): Array<Record<string, unknown>> {
+export function logLines(service: RunningService, msg: string): Array<Record<string, unknown>> {
   return service.logs().filter((line) => line['msg'] === msg);
 }
 
 /** Sum of the series of `name` whose labels include `labels`; undefined if there is none. */
 export async function metric(
-  service: ServiceProcess,
+  service: RunningService,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number | undefined> {

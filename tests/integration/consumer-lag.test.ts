@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import {
   handled,
   jsonMessages,
@@ -17,6 +17,7 @@ import {
   newConsumerSetup,
 } from './consumer-helpers';
 import { waitFor } from '../../scripts/lib/poll';
+import { repoRoot } from '../../scripts/lib/root';
 
 jest.setTimeout(120_000);
 
@@ -24,8 +25,8 @@ const REFRESH_MS = 1000;
 const SESSION_TIMEOUT_MS = 6000;
 
 describe('consumer: lag metrics', () => {
-  let consumer: ServiceProcess | undefined;
-  const gate = join(resolve(__dirname, '..', '..'), 'reports', `consumer-lag-gate-${process.pid}`);
+  let consumer: RunningService | undefined;
+  const gate = join(repoRoot(), 'reports', `consumer-lag-gate-${process.pid}`);
 
   afterEach(async () => {
     rmSync(gate, { force: true });
@@ -51,12 +52,12 @@ describe('consumer: lag metrics', () => {
       HEARTBEAT_INTERVAL_MS: '1000',
     });
     const lag = () =>
-      metric(consumer as ServiceProcess, 'event_pipeline_consumer_lag_messages', {
+      metric(consumer as RunningService, 'event_pipeline_consumer_lag_messages', {
         topic,
         partition: '0',
       });
     const lagSeconds = () =>
-      metric(consumer as ServiceProcess, 'event_pipeline_consumer_lag_seconds', {
+      metric(consumer as RunningService, 'event_pipeline_consumer_lag_seconds', {
         topic,
         partition: '0',
       });
@@ -64,7 +65,7 @@ describe('consumer: lag metrics', () => {
     await produce(topic, jsonMessages('warm', 10));
     await waitFor(
       'the warm-up handled and committed',
-      async () => (await lag()) === 0 && handled(consumer as ServiceProcess).length === 10,
+      async () => (await lag()) === 0 && handled(consumer as RunningService).length === 10,
     );
     expect(await lagSeconds()).toBe(0);
 

@@ -16,12 +16,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = repoRoot();
 const TOOLS_BIN = join(process.env.TOOLS_DIR ?? join(ROOT, '.cache', 'tools'), 'bin');
 const SCHEMATHESIS = join(TOOLS_BIN, 'schemathesis');
 const WORK = join(ROOT, 'reports', 'schemathesis');
@@ -119,7 +120,7 @@ function runSchemathesis(
   });
 }
 
-let service: ServiceProcess | undefined;
+let service: RunningService | undefined;
 let url = '';
 const topic = uniqueTopic('fuzz');
 
@@ -135,11 +136,11 @@ beforeAll(async () => {
   await createTopic(topic, 3);
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  service = startService(
-    'producer',
-    { HTTP_PORT: String(port), TOPICS: topic, API_KEYS: API_KEY, LOG_LEVEL: 'info' },
-    { managementPort: await freePort(), label: 'fuzz' },
-  );
+  service = startService('producer', {
+    env: { HTTP_PORT: String(port), TOPICS: topic, API_KEYS: API_KEY, LOG_LEVEL: 'info' },
+    managementPort: await freePort(),
+    label: 'fuzz',
+  });
   await waitUntilReady(service, 60_000);
 }, 90_000);
 
@@ -148,7 +149,7 @@ afterAll(async () => {
 });
 
 async function expectHealthy(): Promise<void> {
-  const running = service as ServiceProcess;
+  const running = service as RunningService;
   expect(running.child.exitCode).toBeNull();
   expect((await fetch(`${running.managementUrl}/livez`)).status).toBe(200);
   expect((await fetch(`${running.managementUrl}/readyz`)).status).toBe(200);
@@ -188,7 +189,7 @@ describe('schemathesis against the producer API', () => {
       }
       expect(result.generated).toBeGreaterThan(examples / 2);
       // The key given to schemathesis never shows up in what the service wrote.
-      expect(JSON.stringify((service as ServiceProcess).logs())).not.toContain(API_KEY);
+      expect(JSON.stringify((service as RunningService).logs())).not.toContain(API_KEY);
       await expectHealthy();
     },
   );

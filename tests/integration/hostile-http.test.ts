@@ -26,7 +26,7 @@ import {
   type ConsumedMessage,
 } from '../support/kafka';
 import { readLedgerTopic } from '../../scripts/lib/ledger';
-import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(90_000);
@@ -39,7 +39,7 @@ const topic = uniqueTopic('hostile');
 const other = uniqueTopic('hostile-other'); // exists, not allowed: nothing may reach it
 // The text cases' own topic: what it holds after each case shows whether anything got through.
 const text = uniqueTopic('hostile-text');
-let service: ServiceProcess;
+let service: RunningService;
 let port: number;
 let admin: Admin;
 
@@ -50,16 +50,16 @@ beforeAll(async () => {
   admin = testKafka().admin();
   await admin.connect();
   port = await freePort();
-  service = startService(
-    'producer',
-    {
+  service = startService('producer', {
+    env: {
       HTTP_PORT: String(port),
       TOPICS: [topic, text].join(','),
       HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
     },
-    { managementPort: await freePort(), label: 'hostile-http' },
-  );
+    managementPort: await freePort(),
+    label: 'hostile-http',
+  });
   await waitUntilReady(service, 60_000);
 }, 90_000);
 

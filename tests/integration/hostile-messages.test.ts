@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
 import { newProcessedFile, readProcessed, writeLedgerHandler } from '../../scripts/lib/ledger';
-import { startService, waitUntilReady } from '../support/service-process';
+import { startService, waitUntilReady } from '../../scripts/lib/services';
 import { committedOffsets } from './consumer-helpers';
 import { freePort } from '../../scripts/lib/ports';
 
@@ -108,9 +108,8 @@ test('each hostile record is processed or dead-lettered, bytes intact, and the p
   }
 
   const processedFile = newProcessedFile('hostile-messages');
-  const consumer = startService(
-    'consumer',
-    {
+  const consumer = startService('consumer', {
+    env: {
       TOPICS: topic,
       CONSUMER_GROUP_ID: groupId,
       DLQ_TOPIC: deadLetterTopic,
@@ -122,8 +121,9 @@ test('each hostile record is processed or dead-lettered, bytes intact, and the p
       HEARTBEAT_INTERVAL_MS: '1000',
       LOG_LEVEL: 'info',
     },
-    { managementPort: await freePort(), label: 'hostile-messages' },
-  );
+    managementPort: await freePort(),
+    label: 'hostile-messages',
+  });
   try {
     await waitUntilReady(consumer, 60_000);
     const deadline = Date.now() + 60_000;

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { withAdmin } from '../../scripts/kafka/admin';
 import type { KafkaCluster } from '../../scripts/kafka/harness';
 import { EVENTS_TOPIC, DLQ_TOPIC, startLocalKafka } from '../../scripts/system/local-system';
-import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(300_000);
@@ -44,8 +44,8 @@ const MAX_WRITER_WARNINGS_PER_SERVICE = 12;
 type Line = Record<string, unknown>;
 
 let cluster: KafkaCluster | undefined;
-let producer: ServiceProcess | undefined;
-let consumer: ServiceProcess | undefined;
+let producer: RunningService | undefined;
+let consumer: RunningService | undefined;
 let apiUrl = '';
 
 function running<T>(value: T | undefined, what: string): T {
@@ -58,12 +58,13 @@ beforeAll(async () => {
   const env = { KAFKA_BROKERS: cluster.bootstrap, LOG_LEVEL: 'info' };
   const httpPort = await freePort();
   apiUrl = `http://127.0.0.1:${httpPort}`;
-  producer = startService(
-    'producer',
-    { ...env, HTTP_PORT: String(httpPort) },
-    { managementPort: await freePort(), label: 'kafka-logs' },
-  );
-  consumer = startService('consumer', env, {
+  producer = startService('producer', {
+    env: { ...env, HTTP_PORT: String(httpPort) },
+    managementPort: await freePort(),
+    label: 'kafka-logs',
+  });
+  consumer = startService('consumer', {
+    env: env,
     managementPort: await freePort(),
     label: 'kafka-logs',
   });
@@ -85,7 +86,7 @@ function describeLine(line: Line): string {
   return `${String(line['level'])} [${String(line['component'] ?? '-')}] ${String(line['msg'])} ${extra}`;
 }
 
-function since(service: ServiceProcess, fromMs: number, toMs = Infinity): Line[] {
+function since(service: RunningService, fromMs: number, toMs = Infinity): Line[] {
   return service.logs().filter((line) => {
     const at = Date.parse(String(line['time']));
     return at >= fromMs && at <= toMs;
@@ -121,7 +122,7 @@ async function post(count: number): Promise<number> {
   }
 }
 
-async function processed(service: ServiceProcess): Promise<number> {
+async function processed(service: RunningService): Promise<number> {
   const metrics = await (await fetch(`${service.managementUrl}/metrics`)).text();
   const line = metrics
     .split('\n')

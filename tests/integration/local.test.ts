@@ -6,10 +6,11 @@
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { waitForStatus } from '../support/service-process';
+import { waitForStatus } from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = repoRoot();
 
 function metricValue(metrics: string, name: string): number {
   const line = metrics.split('\n').find((l) => l.startsWith(name));

@@ -9,10 +9,11 @@ import {
   startService,
   waitForStatus,
   waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+  type RunningService,
+} from '../../scripts/lib/services';
 import { consumeAll, createTopic, testKafka, uniqueTopic } from '../support/kafka';
 import { freePort } from '../../scripts/lib/ports';
+import { waitUntil } from '../../scripts/lib/poll';
 
 interface Answer {
   status: number;
@@ -21,7 +22,7 @@ interface Answer {
 }
 
 interface Instance {
-  service: ServiceProcess;
+  service: RunningService;
   url: string;
 }
 
@@ -40,14 +41,11 @@ let tight: Instance;
 
 async function start(label: string, env: Record<string, string>): Promise<Instance> {
   const [httpPort, managementPort] = [await freePort(), await freePort()];
-  const service = startService(
-    'producer',
-    { HTTP_PORT: String(httpPort), LOG_LEVEL: 'info', ...env },
-    {
-      managementPort,
-      label,
-    },
-  );
+  const service = startService('producer', {
+    env: { HTTP_PORT: String(httpPort), LOG_LEVEL: 'info', ...env },
+    managementPort,
+    label,
+  });
   return { service, url: `http://127.0.0.1:${httpPort}` };
 }
 
@@ -98,25 +96,30 @@ async function metric(
 
 /** Waits until the instance knows Kafka and every topic except `missing`. */
 async function waitForMetadata(instance: Instance): Promise<void> {
-  const deadline = Date.now() + 60_000;
   let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (instance.service.child.exitCode !== null) {
-      throw new Error(`producer exited early; log: ${instance.service.logFile}`);
-    }
-    try {
-      const report = (await (await fetch(`${instance.service.managementUrl}/readyz`)).json()) as {
-        checks: Record<string, { ok: boolean; detail?: string }>;
-      };
-      last = JSON.stringify(report);
-      const topics = report.checks['topics']?.detail;
-      if (report.checks['kafka']?.ok && topics === `no metadata for ${missing}`) return;
-    } catch (error) {
-      last = String(error); // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`metadata not known in time: ${last}; log: ${instance.service.logFile}`);
+  await waitUntil(
+    'the producer to know Kafka and every topic but the missing one',
+    async () => {
+      if (instance.service.child.exitCode !== null) {
+        throw new Error(`producer exited early; log: ${instance.service.logFile}`);
+      }
+      try {
+        const report = (await (await fetch(`${instance.service.managementUrl}/readyz`)).json()) as {
+          checks: Record<string, { ok: boolean; detail?: string }>;
+        };
+        last = JSON.stringify(report);
+        const topics = report.checks['topics']?.detail;
+        return report.checks['kafka']?.ok === true && topics === `no metadata for ${missing}`;
+      } catch (error) {
+        last = String(error); // not listening yet
+        return false;
+      }
+    },
+    { timeoutMs: 60_000 },
+  ).catch((error: unknown) => {
+    if (instance.service.child.exitCode !== null) throw error;
+    throw new Error(`metadata not known in time: ${last}; log: ${instance.service.logFile}`);
+  });
 }
 
 beforeAll(async () => {

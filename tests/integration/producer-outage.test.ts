@@ -8,15 +8,15 @@ import {
   startService,
   waitForStatus,
   waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+  type RunningService,
+} from '../../scripts/lib/services';
 import { consumeAll, uniqueTopic } from '../support/kafka';
 import { freePort } from '../../scripts/lib/ports';
 
 const PRODUCE_TIMEOUT_MS = 5_000;
 
 let cluster: KafkaCluster | undefined;
-let service: ServiceProcess | undefined;
+let service: RunningService | undefined;
 
 afterAll(async () => {
   if (service) expect(await service.stop()).toBe(0);
@@ -36,16 +36,16 @@ test('broker stopped and restarted: fast 503s during, 200s after, readiness foll
   const topic = uniqueTopic('producer-outage');
   await cluster.createTopics([{ name: topic, partitions: 3 }]);
   const [httpPort, managementPort] = [await freePort(), await freePort()];
-  service = startService(
-    'producer',
-    {
+  service = startService('producer', {
+    env: {
       HTTP_PORT: String(httpPort),
       KAFKA_BROKERS: cluster.bootstrap,
       TOPICS: topic,
       PRODUCE_TIMEOUT_MS: String(PRODUCE_TIMEOUT_MS),
     },
-    { managementPort, label: 'outage' },
-  );
+    managementPort,
+    label: 'outage',
+  });
   await waitUntilReady(service, 60_000);
   const running = service;
   const acked: Array<{ value: string; partition: number; offset: string }> = [];

@@ -15,7 +15,7 @@ import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { withAdmin } from '../../scripts/kafka/admin';
 import { Forwarder } from '../support/forwarder';
 import { consumeAll } from '../support/kafka';
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import {
   newScenario,
   pause,
@@ -90,7 +90,7 @@ test('one broker cut off from the API: the others keep acknowledging, its partit
   const kafka = cluster;
   if (!kafka) throw new Error('the three-node cluster did not start');
   const scenario = await newScenario('broker-cut', kafka.brokers, { replicationFactor: 3 });
-  const services: ServiceProcess[] = [];
+  const services: RunningService[] = [];
   try {
     const clientBrokers = kafka.extraBootstrap['CLIENTS'];
     if (!clientBrokers) throw new Error('no CLIENTS listener');

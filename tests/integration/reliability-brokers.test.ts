@@ -17,7 +17,7 @@
 import { withAdmin } from '../../scripts/kafka/admin';
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
 import { LoadGenerator, ledgerProblems, type FaultWindow } from '../../scripts/lib/ledger';
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import {
   PRODUCE_TIMEOUT_MS,
   newScenario,
@@ -76,7 +76,7 @@ async function leaderOfPartition0(scenario: Scenario): Promise<number> {
 test('one broker SIGKILLed and restarted under load: writes resume without it, nothing acknowledged is lost', async () => {
   const kafka = running();
   const scenario = await newScenario('broker-sigkill', kafka.brokers, { replicationFactor: 3 });
-  const services: ServiceProcess[] = [];
+  const services: RunningService[] = [];
   const producer = await startProducer(scenario, 'api');
   services.push(producer.service);
   const consumer = await startLedgerConsumer(scenario, 'consumer');
@@ -131,7 +131,7 @@ test('one broker SIGKILLed and restarted under load: writes resume without it, n
 test(`all brokers stopped for ${OUTAGE_MS / 1000} s and restarted: fast 503s, readiness false, both services recover on their own`, async () => {
   const kafka = running();
   const scenario = await newScenario('all-brokers-down', kafka.brokers, { replicationFactor: 3 });
-  const services: ServiceProcess[] = [];
+  const services: RunningService[] = [];
   const producer = await startProducer(scenario, 'api');
   services.push(producer.service);
   const consumer = await startLedgerConsumer(scenario, 'consumer');

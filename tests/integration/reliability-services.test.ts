@@ -9,7 +9,7 @@
  */
 import { brokersFromEnv } from '../support/kafka';
 import { LoadGenerator, ledgerProblems, type FaultWindow } from '../../scripts/lib/ledger';
-import type { ServiceProcess } from '../support/service-process';
+import type { RunningService } from '../../scripts/lib/services';
 import {
   SESSION_TIMEOUT_MS,
   newScenario,
@@ -26,14 +26,14 @@ jest.setTimeout(150_000);
 const ACKS_BEFORE = 250;
 const ACKS_AFTER = 250;
 
-function joins(service: ServiceProcess): number {
+function joins(service: RunningService): number {
   return service.logs().filter((line) => line['msg'] === 'joined consumer group').length;
 }
 
 describe.each(['SIGTERM', 'SIGKILL'] as const)('producer API %s under load', (signal) => {
   test('every acknowledged message is in Kafka and processed; clients see only 503s or a refused connection', async () => {
     const scenario = await newScenario(`producer-${signal.toLowerCase()}`, brokersFromEnv());
-    const services: ServiceProcess[] = [];
+    const services: RunningService[] = [];
     let producer = await startProducer(scenario, 'api-1');
     services.push(producer.service);
     services.push(await startLedgerConsumer(scenario, 'consumer-1'));
@@ -75,7 +75,7 @@ test('consumer SIGKILLed under load: the other instance takes over, nothing is l
   const producer = await startProducer(scenario, 'api');
   const a = await startLedgerConsumer(scenario, 'consumer-a');
   const b = await startLedgerConsumer(scenario, 'consumer-b');
-  const services: ServiceProcess[] = [producer.service, a, b];
+  const services: RunningService[] = [producer.service, a, b];
   const load = new LoadGenerator({ url: producer.url, topic: scenario.topic, clients: 6 });
   try {
     await waitUntil('both consumers to share the partitions', () => joins(a) + joins(b) >= 3, {
@@ -125,7 +125,7 @@ test('rolling restart of two consumers (SIGTERM each in turn) under load: nothin
   const producer = await startProducer(scenario, 'api');
   let a = await startLedgerConsumer(scenario, 'consumer-a');
   let b = await startLedgerConsumer(scenario, 'consumer-b');
-  const services: ServiceProcess[] = [producer.service, a, b];
+  const services: RunningService[] = [producer.service, a, b];
   const load = new LoadGenerator({ url: producer.url, topic: scenario.topic, clients: 6 });
   const faults: FaultWindow[] = [];
   try {
@@ -162,7 +162,7 @@ test('a handler that hangs longer than the session timeout: the member stays in 
   const consumer = await startLedgerConsumer(scenario, 'consumer', {
     env: { LEDGER_HANG_MS: String(hangMs), LEDGER_HANG_AT: '100' },
   });
-  const services: ServiceProcess[] = [producer.service, consumer];
+  const services: RunningService[] = [producer.service, consumer];
   const load = new LoadGenerator({ url: producer.url, topic: scenario.topic, clients: 4 });
   try {
     load.start();

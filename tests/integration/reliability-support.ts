@@ -15,7 +15,7 @@ import {
   type RequestRecord,
 } from '../../scripts/lib/ledger';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
 
 export const PRODUCE_TIMEOUT_MS = 5_000;
@@ -57,7 +57,7 @@ export async function newScenario(
 }
 
 export interface ProducerInstance {
-  service: ServiceProcess;
+  service: RunningService;
   httpPort: number;
   url: string;
 }
@@ -68,9 +68,8 @@ export async function startProducer(
   options: { httpPort?: number; env?: Record<string, string>; waitReady?: boolean } = {},
 ): Promise<ProducerInstance> {
   const httpPort = options.httpPort ?? (await freePort());
-  const service = startService(
-    'producer',
-    {
+  const service = startService('producer', {
+    env: {
       HTTP_PORT: String(httpPort),
       KAFKA_BROKERS: scenario.brokers.join(','),
       TOPICS: scenario.topic,
@@ -79,8 +78,9 @@ export async function startProducer(
       LOG_LEVEL: 'info',
       ...options.env,
     },
-    { managementPort: await freePort(), label: `${scenario.label}-${label}` },
-  );
+    managementPort: await freePort(),
+    label: `${scenario.label}-${label}`,
+  });
   if (options.waitReady ?? true) await waitUntilReady(service, 60_000);
   return { service, httpPort, url: `http://127.0.0.1:${httpPort}` };
 }
@@ -89,10 +89,9 @@ export async function startLedgerConsumer(
   scenario: Scenario,
   instance: string,
   options: { env?: Record<string, string>; waitReady?: boolean } = {},
-): Promise<ServiceProcess> {
-  const service = startService(
-    'consumer',
-    {
+): Promise<RunningService> {
+  const service = startService('consumer', {
+    env: {
       KAFKA_BROKERS: scenario.brokers.join(','),
       TOPICS: scenario.topic,
       CONSUMER_GROUP_ID: scenario.groupId,
@@ -108,15 +107,16 @@ export async function startLedgerConsumer(
       SHUTDOWN_TIMEOUT_MS: '15000',
       ...options.env,
     },
-    { managementPort: await freePort(), label: `${scenario.label}-${instance}` },
-  );
+    managementPort: await freePort(),
+    label: `${scenario.label}-${instance}`,
+  });
   if (options.waitReady ?? true) await waitUntilReady(service, 60_000);
   return service;
 }
 
 /** Status of a management endpoint, or 'down' when nothing answers. */
 export async function probe(
-  service: ServiceProcess,
+  service: RunningService,
   path: '/readyz' | '/livez',
 ): Promise<number | 'down'> {
   try {
@@ -164,13 +164,13 @@ export async function settleLedger(
 }
 
 /** Time of the last 'joined consumer group' line of `service` (0 if none). */
-export function lastJoinAt(service: ServiceProcess): number {
+export function lastJoinAt(service: RunningService): number {
   const joins = service.logs().filter((line) => line['msg'] === 'joined consumer group');
   const last = joins.at(-1);
   return last === undefined ? 0 : Date.parse(String(last['time']));
 }
 
 /** Stops whatever is still running; never throws (for finally blocks). */
-export async function stopAll(services: Array<ServiceProcess | undefined>): Promise<void> {
+export async function stopAll(services: Array<RunningService | undefined>): Promise<void> {
   await Promise.all(services.map((service) => service?.stop('SIGKILL').catch(() => undefined)));
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTopic, uniqueTopic } from '../support/kafka';
 import { newProcessedFile, readProcessed, writeLedgerHandler } from '../../scripts/lib/ledger';
-import { startService, waitUntilReady, type ServiceProcess } from '../support/service-process';
+import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
 import { produce } from './consumer-helpers';
 import { freePort } from '../../scripts/lib/ports';
 
@@ -18,18 +18,23 @@ jest.setTimeout(90_000);
 const KEY = `key-${randomBytes(16).toString('hex')}`;
 const OTHER_KEY = `key-${randomBytes(16).toString('hex')}`;
 const topic = uniqueTopic('security-logs');
-const services: ServiceProcess[] = [];
-let api: { service: ServiceProcess; url: string };
+const services: RunningService[] = [];
+let api: { service: RunningService; url: string };
 
 beforeAll(async () => {
   await createTopic(topic, 2);
   await createTopic(`${topic}-dlq`, 1);
   const port = await freePort();
-  const service = startService(
-    'producer',
-    { HTTP_PORT: String(port), TOPICS: topic, API_KEYS: `${KEY},${OTHER_KEY}`, LOG_LEVEL: 'debug' },
-    { managementPort: await freePort(), label: 'security-keys' },
-  );
+  const service = startService('producer', {
+    env: {
+      HTTP_PORT: String(port),
+      TOPICS: topic,
+      API_KEYS: `${KEY},${OTHER_KEY}`,
+      LOG_LEVEL: 'debug',
+    },
+    managementPort: await freePort(),
+    label: 'security-keys',
+  });
   services.push(service);
   api = { service, url: `http://127.0.0.1:${port}` };
   await waitUntilReady(service, 60_000);
@@ -110,9 +115,8 @@ test('message values stay out of the logs at info, dead letters included, and sh
 
   const run = async (level: 'info' | 'debug') => {
     const processedFile = newProcessedFile(`security-logs-${level}`);
-    const consumer = startService(
-      'consumer',
-      {
+    const consumer = startService('consumer', {
+      env: {
         TOPICS: topic,
         CONSUMER_GROUP_ID: `${topic}-${level}`,
         DLQ_TOPIC: `${topic}-dlq`,
@@ -122,8 +126,9 @@ test('message values stay out of the logs at info, dead letters included, and sh
         HEARTBEAT_INTERVAL_MS: '1000',
         LOG_LEVEL: level,
       },
-      { managementPort: await freePort(), label: `security-logs-${level}` },
-    );
+      managementPort: await freePort(),
+      label: `security-logs-${level}`,
+    });
     services.push(consumer);
     await waitUntilReady(consumer, 60_000);
     const deadline = Date.now() + 30_000;

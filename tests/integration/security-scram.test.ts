@@ -12,8 +12,8 @@ import {
   startService,
   waitForStatus,
   waitUntilReady,
-  type ServiceProcess,
-} from '../support/service-process';
+  type RunningService,
+} from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
 
 jest.setTimeout(120_000);
@@ -24,7 +24,7 @@ const WRONG = `${PASSWORD}-wrong`;
 
 let cluster: KafkaCluster | undefined;
 const topic = uniqueTopic('scram');
-const services: ServiceProcess[] = [];
+const services: RunningService[] = [];
 
 beforeAll(async () => {
   cluster = await startKafka({ nodes: 1, sasl: { users: [{ name: USER, password: PASSWORD }] } });
@@ -53,13 +53,13 @@ function saslEnv(password: string): Record<string, string> {
 async function producer(
   label: string,
   password: string,
-): Promise<{ service: ServiceProcess; url: string }> {
+): Promise<{ service: RunningService; url: string }> {
   const port = await freePort();
-  const service = startService(
-    'producer',
-    { ...saslEnv(password), HTTP_PORT: String(port), TOPICS: topic },
-    { managementPort: await freePort(), label: `scram-${label}` },
-  );
+  const service = startService('producer', {
+    env: { ...saslEnv(password), HTTP_PORT: String(port), TOPICS: topic },
+    managementPort: await freePort(),
+    label: `scram-${label}`,
+  });
   services.push(service);
   return { service, url: `http://127.0.0.1:${port}` };
 }
@@ -68,10 +68,9 @@ async function consumer(
   label: string,
   password: string,
   processedFile: string,
-): Promise<ServiceProcess> {
-  const service = startService(
-    'consumer',
-    {
+): Promise<RunningService> {
+  const service = startService('consumer', {
+    env: {
       ...saslEnv(password),
       TOPICS: topic,
       CONSUMER_GROUP_ID: `${topic}-group`,
@@ -81,18 +80,19 @@ async function consumer(
       SESSION_TIMEOUT_MS: '6000',
       HEARTBEAT_INTERVAL_MS: '1000',
     },
-    { managementPort: await freePort(), label: `scram-${label}` },
-  );
+    managementPort: await freePort(),
+    label: `scram-${label}`,
+  });
   services.push(service);
   return service;
 }
 
-async function readiness(service: ServiceProcess): Promise<{ status: number; body: string }> {
+async function readiness(service: RunningService): Promise<{ status: number; body: string }> {
   const response = await fetch(`${service.managementUrl}/readyz`);
   return { status: response.status, body: await response.text() };
 }
 
-function expectNoSecret(service: ServiceProcess, secrets: string[], metricsText: string): void {
+function expectNoSecret(service: RunningService, secrets: string[], metricsText: string): void {
   const text = JSON.stringify(service.logs());
   expect(service.logs().length).toBeGreaterThan(0); // it ran at LOG_LEVEL=debug
   for (const secret of secrets) {

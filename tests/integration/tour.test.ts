@@ -13,12 +13,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForStatus } from '../support/service-process';
+import { waitForStatus } from '../../scripts/lib/services';
 import { isPortOpen, freePort } from '../../scripts/lib/ports';
+import { repoRoot } from '../../scripts/lib/root';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = repoRoot();
 const DOC = join(ROOT, 'docs', 'concepts.md');
 
 interface TourStep {

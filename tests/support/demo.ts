@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parsePrintedLedger } from '../../scripts/demo/ledger';
+import { repoRoot } from '../../scripts/lib/root';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = repoRoot();
 
 export interface DemoRun {
   exit: number | string;

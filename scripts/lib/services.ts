@@ -1,0 +1,176 @@
+/**
+ * Our services as child processes, for `npm run local`, the demos, the soak run, the benchmark
+ * and the integration tests: the built dist/services/<name>/main.js, run the way it runs in a
+ * pod. Each is a tracked process (processes.ts: none outlives its owner), its output goes to
+ * a log file or the owner's terminal, and it is stopped with exactly one signal (as
+ * Kubernetes does; a second one means "exit now" to the services).
+ *
+ *   const producer = startService('producer', { managementPort, env: { HTTP_PORT: '8080' } });
+ *   await waitUntilReady(producer);   // /readyz answers 200; fails early if it exits
+ *   producer.logs()                   // its JSON log lines so far
+ *   await producer.stop()             // SIGTERM, then its exit code (or signal name)
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnTracked, type Tracked } from './processes';
+import { waitFor } from './poll';
+import { repoRoot } from './root';
+
+export type ServiceName = 'producer' | 'consumer';
+
+export interface ServiceOptions {
+  /** The service's management port (/livez, /readyz, /metrics). */
+  managementPort: number;
+  /** Its settings (win over everything below). */
+  env?: Record<string, string>;
+  /**
+   * The environment underneath: 'clean' (default), only PATH and the owner's KAFKA_BROKERS,
+   * so that a test sees the services' own defaults; 'inherit', all of the owner's.
+   */
+  baseEnv?: 'clean' | 'inherit';
+  /**
+   * Where stdout and stderr go: a file (appended to), 'inherit' (the owner's terminal), or by
+   * default a new file reports/service-logs/<name>-<label>-<pid>-<n>.log.
+   */
+  output?: string | 'inherit';
+  /** A name for messages and the default log file; default: the service name. */
+  label?: string;
+  /** The build to run (the folder holding services/); default: this checkout's dist/. */
+  distDir?: string;
+  /** Arguments for node itself (say --cpu-prof). */
+  nodeArgs?: string[];
+  /** Its own process group: Ctrl-C in a terminal reaches only the owner, which stops it. */
+  detached?: boolean;
+}
+
+export interface RunningService {
+  readonly name: ServiceName;
+  readonly label: string;
+  readonly proc: Tracked;
+  readonly child: ChildProcess;
+  readonly managementUrl: string;
+  /** undefined with output 'inherit'. */
+  readonly logFile: string | undefined;
+  /** The exit code, or the signal's name, once the process has ended. */
+  readonly exited: Promise<number | string>;
+  running(): boolean;
+  /**
+   * Sends one signal (unless it already ended) and waits for the exit; SIGKILL after
+   * `graceMs` if given (default: wait as long as it takes).
+   */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
+  /** Every whole JSON log line so far, parsed (none with output 'inherit'). */
+  logs(): Array<Record<string, unknown>>;
+}
+
+export const SERVICE_LOG_DIR = join(repoRoot(), 'reports', 'service-logs');
+let started = 0;
+
+export function serviceMain(name: ServiceName, distDir = join(repoRoot(), 'dist')): string {
+  return join(distDir, 'services', name, 'main.js');
+}
+
+export function startService(name: ServiceName, options: ServiceOptions): RunningService {
+  const label = options.label ?? name;
+  started += 1;
+  let output = options.output;
+  if (output === undefined) {
+    mkdirSync(SERVICE_LOG_DIR, { recursive: true });
+    output = join(SERVICE_LOG_DIR, `${name}-${label}-${process.pid}-${started}.log`);
+  }
+  const base: NodeJS.ProcessEnv =
+    options.baseEnv === 'inherit'
+      ? process.env
+      : {
+          PATH: process.env.PATH ?? '',
+          ...(process.env.KAFKA_BROKERS ? { KAFKA_BROKERS: process.env.KAFKA_BROKERS } : {}),
+        };
+  const proc = spawnTracked(
+    label,
+    process.execPath,
+    [...(options.nodeArgs ?? []), serviceMain(name, options.distDir)],
+    {
+      env: {
+        ...base,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        MANAGEMENT_PORT: String(options.managementPort),
+        ...options.env,
+      },
+      output,
+      detached: options.detached,
+    },
+  );
+  return {
+    name,
+    label,
+    proc,
+    child: proc.child,
+    managementUrl: `http://127.0.0.1:${options.managementPort}`,
+    logFile: proc.logFile,
+    exited: proc.exited,
+    running: proc.running,
+    stop: (signal: NodeJS.Signals = 'SIGTERM', graceMs = Infinity) => proc.stop(signal, graceMs),
+    logs: () => (proc.logFile === undefined ? [] : jsonLines(proc.logFile)),
+  };
+}
+
+function jsonLines(file: string): Array<Record<string, unknown>> {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.pop(); // the text after the last newline is a line still being written
+  return lines
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const where = (service: RunningService) =>
+  service.logFile === undefined ? '' : `; log: ${service.logFile}`;
+
+/**
+ * Polls `url` until it answers `status`; fails early when `service` (if given) exits, with
+ * the end of its log.
+ */
+export async function waitForStatus(
+  url: string,
+  status: number,
+  options: { timeoutMs?: number; service?: RunningService } = {},
+): Promise<void> {
+  const { service } = options;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let last = 'no answer';
+  await waitFor(
+    `${url} to answer ${status}`,
+    async () => {
+      if (service !== undefined && !service.running()) {
+        throw new Error(
+          `${service.label} exited (${await service.exited})${where(service)}\n${service.proc.tail()}`,
+        );
+      }
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        last = `${response.status} ${await response.text()}`;
+        return response.status === status;
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+        return false;
+      }
+    },
+    { timeoutMs, intervalMs: 100 },
+  ).catch((error: unknown) => {
+    if (service !== undefined && !service.running()) throw error;
+    const label = service === undefined ? url : `${service.label} (${url})`;
+    throw new Error(
+      `${label} did not answer ${status} within ${timeoutMs} ms (last: ${last})${service ? `${where(service)}\n${service.proc.tail()}` : ''}`,
+    );
+  });
+}
+
+/** Polls /readyz until it answers 200; fails early if the service exits. */
+export function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
+  return waitForStatus(`${service.managementUrl}/readyz`, 200, { timeoutMs, service });
+}
+
+/** True for the ways a service may end after a stop signal. */
+export function stoppedCleanly(exit: number | string): boolean {
+  return exit === 0 || exit === 'SIGTERM' || exit === 'SIGINT';
+}
