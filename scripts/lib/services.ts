@@ -10,7 +10,6 @@
  *   producer.logs()                   // its JSON log lines so far
  *   await producer.stop()             // SIGTERM, then its exit code (or signal name)
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnTracked, type Tracked } from './processes';
@@ -44,22 +43,18 @@ export interface ServiceOptions {
   detached?: boolean;
 }
 
-export interface RunningService {
+/**
+ * The tracked process's child, logFile, exited, running() and stop(), except that stop()
+ * sends one signal and, unless given a grace period, waits as long as it takes.
+ */
+export interface RunningService extends Pick<
+  Tracked,
+  'child' | 'logFile' | 'exited' | 'running' | 'stop'
+> {
   readonly name: ServiceName;
   readonly label: string;
   readonly proc: Tracked;
-  readonly child: ChildProcess;
   readonly managementUrl: string;
-  /** undefined with output 'inherit'. */
-  readonly logFile: string | undefined;
-  /** The exit code, or the signal's name, once the process has ended. */
-  readonly exited: Promise<number | string>;
-  running(): boolean;
-  /**
-   * Sends one signal (unless it already ended) and waits for the exit; SIGKILL after
-   * `graceMs` if given (default: wait as long as it takes).
-   */
-  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
   /** Every whole JSON log line so far, parsed (none with output 'inherit'). */
   logs(): Array<Record<string, unknown>>;
 }
