@@ -9,6 +9,7 @@
  * remembered write is awaited or retried instead of calling the handler again, so a
  * write that was only slow is not written twice.
  */
+import { withDeadline, withTimeout } from '../common/deadline';
 import type { Logger } from '../common/logger';
 import type { DeadLetterSink, Failure } from './dead-letter';
 import type { ConsumedMessage, Handler } from './message';
@@ -178,15 +179,11 @@ export class MessageProcessor {
       pending.write = track(deadLetters.write(message, pending.failure));
     }
     const write = pending.write;
-    const abort = new AbortController();
-    const stopWaiting = () => abort.abort();
-    signal.addEventListener('abort', stopWaiting, { once: true });
-    try {
-      await Promise.race([write.done, sleep(deadLetterTimeoutMs, abort.signal)]);
-    } finally {
-      signal.removeEventListener('abort', stopWaiting);
-      abort.abort();
-    }
+    // Only the wait is bounded (the write itself goes on; its state says how it ended). A
+    // shutdown that begins during the wait ends it; the letter of a message whose last attempt
+    // ended after shutdown began is still waited for, which finishes the message in hand.
+    const bounded = withTimeout(write.done, deadLetterTimeoutMs, 'dead-letter write');
+    await (signal.aborted ? bounded : withDeadline(bounded, signal)).catch(() => undefined);
     if (write.state === 'written') {
       this.pending.delete(partitionKey(message));
       metrics.consumed.inc({ topic: message.topic, result: 'dead_lettered' });

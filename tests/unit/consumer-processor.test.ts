@@ -139,6 +139,32 @@ describe('MessageProcessor', () => {
     expect(deadLetters.calls).toBe(1);
   });
 
+  it('stops waiting for a dead-letter write when shutdown begins during the wait', async () => {
+    const controller = new AbortController();
+    const { processor, deadLetters } = setup(async () => {
+      throw new UnprocessableMessageError('bad');
+    }, 60_000);
+    deadLetters.next = () => {
+      setTimeout(() => controller.abort(), 5);
+      return new Promise<void>(() => undefined);
+    };
+    await expect(processor.process(message('10'), controller.signal)).resolves.toBe('interrupted');
+  });
+
+  it('still waits for the letter of a message whose last attempt ended after shutdown began', async () => {
+    // The message in hand is finished: its letter is written and its offset may be committed.
+    const controller = new AbortController();
+    const { processor, deadLetters, count } = setup(async () => {
+      controller.abort();
+      throw new UnprocessableMessageError('bad');
+    });
+    deadLetters.next = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
+    await expect(processor.process(message('11'), controller.signal)).resolves.toBe(
+      'dead_lettered',
+    );
+    expect(await count('dead_lettered')).toBe(1);
+  });
+
   it('forgets a blocked write when the partition continues at another offset', async () => {
     const { processor, deadLetters } = setup(defaultHandle);
     deadLetters.next = () => Promise.reject(new Error('unavailable'));
