@@ -1,14 +1,10 @@
 /**
  * Dead letters: a message the handler could not process is written to the dead-letter
  * topic with its original key, value and headers, plus headers that say where it came
- * from and why it failed. The writer is idempotent with acks=all, so a retried write is
- * not duplicated by the producer's own retries, and it replaces its producer after a
- * failed write, so a write whose answer was lost cannot make a later one (another source
- * partition's, hashed to the same dead-letter partition) pass for its duplicate.
+ * from and why it failed. This module builds the letter; kafkajs-dead-letters.ts writes it.
  */
-import type { IHeaders, Message } from '../common/kafka';
-import type { SafeIdempotentWriter } from '../common/safe-idempotent-writer';
 import type { ConsumedMessage } from './message';
+import type { DeadLetter, DeadLetterHeaders } from './port';
 
 export const DEAD_LETTER_HEADERS = {
   sourceTopic: 'x-dlq-source-topic',
@@ -50,8 +46,8 @@ export function buildDeadLetter(
   failure: Failure,
   consumerGroup: string,
   failedAt: Date,
-): Message {
-  const headers: IHeaders = {};
+): DeadLetter {
+  const headers: DeadLetterHeaders = {};
   // Original headers first; our own win if a re-driven dead letter already carries them.
   for (const [name, value] of Object.entries(message.headers)) {
     if (value !== undefined) headers[name] = value;
@@ -70,29 +66,7 @@ export function buildDeadLetter(
   return { key: message.key, value: message.value, headers };
 }
 
+/** Where the processor sends a message it gives up on; resolves once the letter is written. */
 export interface DeadLetterSink {
   write(message: ConsumedMessage, failure: Failure): Promise<void>;
-}
-
-export interface DeadLetterPublisherOptions {
-  writer: Pick<SafeIdempotentWriter, 'send'>;
-  topic: string;
-  consumerGroup: string;
-  /** How long the broker may wait for all in-sync replicas (acks=all). */
-  ackTimeoutMs: number;
-}
-
-export class DeadLetterPublisher implements DeadLetterSink {
-  constructor(private readonly options: DeadLetterPublisherOptions) {}
-
-  async write(message: ConsumedMessage, failure: Failure): Promise<void> {
-    const { writer, topic, consumerGroup, ackTimeoutMs } = this.options;
-    await writer.send({
-      acks: -1,
-      timeout: ackTimeoutMs,
-      topicMessages: [
-        { topic, messages: [buildDeadLetter(message, failure, consumerGroup, new Date())] },
-      ],
-    });
-  }
 }

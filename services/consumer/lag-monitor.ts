@@ -16,14 +16,14 @@
  */
 import { runDetached } from '../common/detached';
 import type { CheckResult } from '../common/health';
-import type { Admin, RecordTimestampReader } from '../common/kafka';
 import type { Logger } from '../common/logger';
 import { ageSeconds, LogEndTimeline, partitionLag } from './lag';
 import type { ConsumerMetrics } from './metrics';
+import type { LagAdmin, RecordTimestamps } from './port';
 
 export interface LagMonitorOptions {
-  admin: Admin;
-  reader: RecordTimestampReader;
+  admin: LagAdmin;
+  reader: RecordTimestamps;
   groupId: string;
   topics: readonly string[];
   intervalMs: number;
@@ -166,23 +166,20 @@ export class LagMonitor {
     }
     // Committed offsets first: read before the log ends, lag can only be overstated
     // by what arrived in between, never negative.
-    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    const committed = await admin.committedOffsets(groupId, topics);
     const committedOf = new Map<string, bigint | undefined>();
-    for (const { topic, partitions } of committed) {
-      for (const { partition, offset } of partitions) {
-        const value = BigInt(offset);
-        committedOf.set(`${topic}/${partition}`, value >= 0n ? value : undefined);
-      }
+    for (const { topic, partition, offset } of committed) {
+      committedOf.set(`${topic}/${partition}`, offset);
     }
     await Promise.all(
       topics.map(async (topic) => {
-        const ends = await admin.fetchTopicOffsets(topic);
+        const ends = await admin.logOffsets(topic);
         const sampledAt = this.now();
         await Promise.all(
-          ends.map(({ partition, high, low }) =>
+          ends.map(({ partition, logEnd, logStart }) =>
             this.updatePartition(topic, partition, {
-              logEnd: BigInt(high),
-              logStart: BigInt(low),
+              logEnd,
+              logStart,
               committed: committedOf.get(`${topic}/${partition}`),
               sampledAt,
             }),

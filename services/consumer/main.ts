@@ -2,6 +2,10 @@
  * The consumer service: reads the configured topics in consumer group CONSUMER_GROUP_ID,
  * hands each message to the handler (at least once, in order per partition), dead-letters
  * what cannot be processed, and reports lag and health on the management port.
+ *
+ * The composition root: the product modules (processor, dead-letter, lag monitor) see only
+ * the types of port.ts and message.ts; the kafkajs clients are built here and handed to the
+ * kafkajs-*.ts adapters.
  */
 import { loadConsumerConfig } from '../common/config';
 import { Health } from '../common/health';
@@ -11,13 +15,14 @@ import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
 import { createMetricsRegistry } from '../common/metrics';
 import { retriesWithin, SafeIdempotentWriter } from '../common/safe-idempotent-writer';
-import { DeadLetterPublisher } from './dead-letter';
 import { loadHandler } from './handler-loader';
+import { DeadLetterPublisher } from './kafkajs-dead-letters';
+import { kafkajsLagAdmin } from './kafkajs-lag-admin';
+import { ConsumerRunner } from './kafkajs-runner';
 import { LagMonitor } from './lag-monitor';
 import { createConsumerMetrics } from './metrics';
 import { MessageProcessor } from './processor';
 import { backoffDelay, sleep } from './retry';
-import { ConsumerRunner } from './runner';
 
 /**
  * Said once at start in place of kafkajs' warning about the dead-letter writer's limited
@@ -78,7 +83,7 @@ runMain('consumer', async () => {
   const lagMonitor = new LagMonitor({
     // Its own client retries little: a failed refresh is tried again at the next interval,
     // and failing fast is what lets readiness follow a lost cluster within seconds.
-    admin: probeKafka.admin(),
+    admin: kafkajsLagAdmin(probeKafka),
     reader: createRecordTimestampReader(probeKafka),
     groupId: config.CONSUMER_GROUP_ID,
     topics: config.TOPICS,

@@ -1,11 +1,11 @@
-import type { ProducerBatch } from 'kafkajs';
+import type { WriterBatch } from '../../services/common/safe-idempotent-writer';
 import {
   buildDeadLetter,
   DEAD_LETTER_HEADERS as H,
-  DeadLetterPublisher,
   errorText,
   MAX_ERROR_HEADER_CHARS,
 } from '../../services/consumer/dead-letter';
+import { DeadLetterPublisher } from '../../services/consumer/kafkajs-dead-letters';
 import type { ConsumedMessage } from '../../services/consumer/message';
 
 const message: ConsumedMessage = {
@@ -81,7 +81,7 @@ describe('errorText', () => {
 
 describe('DeadLetterPublisher', () => {
   it('sends one letter to the dead-letter topic through the writer, acks=all', async () => {
-    const sent: ProducerBatch[] = [];
+    const sent: WriterBatch[] = [];
     const publisher = new DeadLetterPublisher({
       writer: {
         send: async (batch) => {

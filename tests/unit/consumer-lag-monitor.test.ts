@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { Admin, RecordTimestampReader } from '../../services/common/kafka';
 import { LagMonitor } from '../../services/consumer/lag-monitor';
 import { createConsumerMetrics } from '../../services/consumer/metrics';
+import type { LagAdmin, RecordTimestamps } from '../../services/consumer/port';
 
 interface State {
   committed: number;
@@ -22,29 +22,18 @@ function setup(
 ) {
   let now = 100_000;
   const reads: string[] = [];
-  // Only the three admin calls the monitor makes are faked; the rest of Admin is unused.
-  const admin = {
+  const admin: LagAdmin = {
     connect: async () => undefined,
     disconnect: async () => undefined,
-    fetchOffsets: async () => {
+    committedOffsets: async () => {
       if (state.down) throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
-      return [
-        {
-          topic: 'events',
-          partitions: [{ partition: 0, offset: String(state.committed), metadata: null }],
-        },
-      ];
+      return [{ topic: 'events', partition: 0, offset: BigInt(state.committed) }];
     },
-    fetchTopicOffsets: async () => [
-      {
-        partition: 0,
-        offset: String(state.high),
-        high: String(state.high),
-        low: String(state.low),
-      },
+    logOffsets: async () => [
+      { partition: 0, logEnd: BigInt(state.high), logStart: BigInt(state.low) },
     ],
-  } as unknown as Admin;
-  const reader: RecordTimestampReader = {
+  };
+  const reader: RecordTimestamps = {
     timestampAt: async (_topic, _partition, offset) => {
       reads.push(offset);
       const result = timestamps(offset);

@@ -1,5 +1,8 @@
 /**
- * The kafkajs consumer: group membership, the batch loop and its commits.
+ * The kafkajs consumer: group membership, the batch loop and its commits. This is the
+ * consumer's kafkajs adapter: it turns kafkajs' messages into ConsumedMessage, hands each to
+ * the processor (which knows nothing of kafkajs) and turns the outcome into kafkajs' offset
+ * resolution, pause and resume.
  *
  * Each partition is handled sequentially; PARTITIONS_CONSUMED_CONCURRENTLY partitions
  * run side by side. In a batch every message is processed; the last handled offset is
