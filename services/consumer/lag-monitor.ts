@@ -13,10 +13,12 @@
  * lost cluster only when kafkajs gives up retrying (17–20 s). When refreshes have kept
  * failing for a whole refresh interval (two at least), `readiness()` says so, and the
  * first refresh that works again clears it.
+ *
+ * Refreshes never overlap (common/periodic.ts): one asked for during a refresh runs after it.
  */
-import { runDetached } from '../common/detached';
 import type { CheckResult } from '../common/health';
 import type { Logger } from '../common/logger';
+import { Periodic } from '../common/periodic';
 import { ageSeconds, LogEndTimeline, partitionLag } from './lag';
 import type { ConsumerMetrics } from './metrics';
 import type { LagAdmin, RecordTimestamps } from './port';
@@ -54,13 +56,13 @@ export class LagMonitor {
   private readonly timelines = new Map<string, LogEndTimeline>();
   private readonly timestamps = new Map<string, KnownTimestamp>();
   private readonly oldest = new Map<string, Oldest>();
+  private readonly schedule: Periodic;
   private connected = false;
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  private again = false;
+  /** From the start of a refresh until the schedule has read the wait after it. */
+  private refreshing = false;
+  /** refreshSoon was called during a refresh: the next one follows the spacing rule. */
+  private soonAfterRefresh = false;
   private lastStartedAt = 0;
-  private intervalTimer: NodeJS.Timeout | undefined;
-  private soonTimer: NodeJS.Timeout | undefined;
   /** The last refresh's error, while refreshes fail. */
   private lastError: string | undefined;
   /** The last problem logged at warn, while refreshes fail. */
@@ -70,6 +72,15 @@ export class LagMonitor {
 
   constructor(private readonly options: LagMonitorOptions) {
     this.now = options.now ?? Date.now;
+    this.schedule = new Periodic({
+      run: () => this.refreshLogged(),
+      delayAfterRunMs: () => {
+        this.refreshing = false;
+        const soon = this.soonAfterRefresh;
+        this.soonAfterRefresh = false;
+        return soon ? Math.min(this.soonDelay(), options.intervalMs) : options.intervalMs;
+      },
+    });
     options.metrics.beforeLagSecondsScrape(() => this.publishLagSeconds());
   }
 
@@ -96,66 +107,60 @@ export class LagMonitor {
     };
   }
 
+  /** Refreshes now, then every interval. */
   start(): void {
-    this.scheduleInterval(0);
-  }
-
-  /** Asks for a refresh soon; many calls in a short time cause one refresh. */
-  refreshSoon(): void {
-    if (this.stopped || this.soonTimer) return;
-    const spacing = Math.min(this.options.intervalMs, 1000);
-    const wait = Math.max(SOON_DELAY_MS, this.lastStartedAt + spacing - this.now());
-    this.soonTimer = setTimeout(() => {
-      this.soonTimer = undefined;
-      runDetached(this.refreshOnce(), this.options.logger, 'consumer lag refresh');
-    }, wait);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.intervalTimer);
-    clearTimeout(this.soonTimer);
-    await this.running;
-    await Promise.allSettled([this.options.admin.disconnect(), this.options.reader.disconnect()]);
-  }
-
-  private scheduleInterval(delayMs: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.intervalTimer);
-    this.intervalTimer = setTimeout(() => {
-      runDetached(
-        this.refreshOnce().finally(() => this.scheduleInterval(this.options.intervalMs)),
-        this.options.logger,
-        'consumer lag refresh',
-      );
-    }, delayMs);
+    this.schedule.start();
   }
 
   /**
-   * Runs one refresh; a request during a refresh runs once more after it. A failed refresh
-   * is handled here (readiness, logs); the promise rejects only on a bug in that handling.
+   * Asks for a refresh soon; many calls in a short time cause one refresh. Soon is
+   * SOON_DELAY_MS from now, and not sooner than min(interval, 1 s) after the last refresh
+   * began; asked for during a refresh, it is counted from that refresh's end.
+   */
+  refreshSoon(): void {
+    if (this.refreshing) this.soonAfterRefresh = true;
+    else this.schedule.runWithin(this.soonDelay());
+  }
+
+  async stop(): Promise<void> {
+    await this.schedule.stop();
+    await Promise.allSettled([this.options.admin.disconnect(), this.options.reader.disconnect()]);
+  }
+
+  /**
+   * Runs one refresh now; a request during a refresh runs once more after it. The schedule
+   * goes on from its end.
    */
   refreshOnce(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
+    return this.schedule.runNow();
+  }
+
+  private soonDelay(): number {
+    const spacing = Math.min(this.options.intervalMs, 1000);
+    return Math.max(SOON_DELAY_MS, this.lastStartedAt + spacing - this.now());
+  }
+
+  /**
+   * One refresh. A failed refresh is handled here (readiness, logs); what reaches the catch
+   * is a bug in that handling, logged as one line (the schedule goes on).
+   */
+  private async refreshLogged(): Promise<void> {
+    this.refreshing = true;
+    try {
+      this.lastStartedAt = this.now();
+      await this.refresh().then(
+        () => {
+          this.publishLagSeconds();
+          this.reportRecovery();
+        },
+        (error: unknown) => this.reportFailure(error),
+      );
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, task: 'consumer lag refresh' },
+        'consumer lag refresh failed unexpectedly',
+      );
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        this.lastStartedAt = this.now();
-        await this.refresh().then(
-          () => {
-            this.publishLagSeconds();
-            this.reportRecovery();
-          },
-          (error: unknown) => this.reportFailure(error),
-        );
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
   }
 
   private async refresh(): Promise<void> {

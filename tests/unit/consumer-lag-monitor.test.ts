@@ -13,19 +13,31 @@ interface State {
   down?: boolean;
   /** The monitor's clock throws: a bug outside the refresh's own error handling. */
   clockFails?: boolean;
+  /** Refreshes wait for this before reading the committed offsets. */
+  gate?: Promise<void>;
 }
+
+// A refresh schedules the next one: every monitor is stopped after its test.
+const monitors: LagMonitor[] = [];
+afterEach(async () => {
+  await Promise.all(monitors.splice(0).map((monitor) => monitor.stop()));
+});
 
 function setup(
   state: State,
   timestamps: (offset: string) => number | undefined | Error,
   logger: Logger = pino({ level: 'silent' }),
+  intervalMs = 1000,
 ) {
   let now = 100_000;
+  let refreshes = 0;
   const reads: string[] = [];
   const admin: LagAdmin = {
     connect: async () => undefined,
     disconnect: async () => undefined,
     committedOffsets: async () => {
+      refreshes += 1;
+      await state.gate;
       if (state.down) throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
       return [{ topic: 'events', partition: 0, offset: BigInt(state.committed) }];
     },
@@ -49,7 +61,7 @@ function setup(
     reader,
     groupId: 'g',
     topics: ['events'],
-    intervalMs: 1000,
+    intervalMs,
     metrics,
     logger,
     now: () => {
@@ -57,6 +69,7 @@ function setup(
       return now;
     },
   });
+  monitors.push(monitor);
   const read = async (name: string) => {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
     return (metric as { values: Array<{ value: number }> } | undefined)?.values[0]?.value;
@@ -64,6 +77,7 @@ function setup(
   return {
     monitor,
     reads,
+    refreshes: () => refreshes,
     advance: (ms: number) => (now += ms),
     lagMessages: () => read('event_pipeline_consumer_lag_messages'),
     lagSeconds: () => read('event_pipeline_consumer_lag_seconds'),
@@ -198,6 +212,53 @@ describe('LagMonitor', () => {
     } finally {
       state.clockFails = false;
       await t.monitor.stop();
+    }
+  });
+
+  it('refreshes soon after a batch: once for many requests, spaced, never back to back', async () => {
+    jest.useFakeTimers();
+    const state: State = { committed: 50, high: 50, low: 0 };
+    const t = setup(state, () => 1, pino({ level: 'silent' }), 10_000);
+    const tick = async (ms: number) => {
+      t.advance(ms);
+      await jest.advanceTimersByTimeAsync(ms);
+    };
+    try {
+      t.monitor.start();
+      await tick(0);
+      expect(t.refreshes()).toBe(1);
+      // Not sooner than 1 s after the last refresh began, however often it is asked for.
+      for (let batch = 0; batch < 5; batch += 1) t.monitor.refreshSoon();
+      await tick(999);
+      expect(t.refreshes()).toBe(1);
+      await tick(1);
+      expect(t.refreshes()).toBe(2);
+      // 250 ms after the request, once the last refresh is a second old.
+      await tick(2_000);
+      t.monitor.refreshSoon();
+      await tick(249);
+      expect(t.refreshes()).toBe(2);
+      await tick(1);
+      expect(t.refreshes()).toBe(3);
+      // Asked for during a refresh: the spacing counts from that refresh, no run right after it.
+      let release: () => void = () => undefined;
+      state.gate = new Promise<void>((resolve) => (release = resolve));
+      await tick(10_000); // the interval's refresh
+      expect(t.refreshes()).toBe(4);
+      t.monitor.refreshSoon();
+      t.monitor.refreshSoon();
+      await tick(100);
+      release();
+      state.gate = undefined;
+      await tick(0);
+      expect(t.refreshes()).toBe(4);
+      await tick(899);
+      expect(t.refreshes()).toBe(4);
+      await tick(1);
+      expect(t.refreshes()).toBe(5);
+    } finally {
+      await t.monitor.stop();
+      jest.useRealTimers();
     }
   });
 });
