@@ -3,12 +3,7 @@
  * counted, and a writer's error turned into the API's.
  */
 import { apiErrorFromWriteError } from './errors';
-import {
-  isWriteError,
-  type KafkaWriterPort,
-  type RecordResult,
-  type WriteRecord,
-} from './kafka';
+import { isWriteError, type KafkaWriterPort, type RecordResult, type WriteRecord } from './kafka';
 import type { ProducerMetrics } from './metrics';
 import { toWriteRecords } from './records';
 import type { ProduceRequestBody } from './validation';

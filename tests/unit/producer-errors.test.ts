@@ -8,10 +8,7 @@ import { isJsonMediaType, toApiError } from '../../services/producer/app';
 import { ApiError, apiErrorFromWriteError, ERRORS } from '../../services/producer/errors';
 import { WriteError } from '../../services/producer/kafka';
 import { isUnknownTopic, sendFailure } from '../../services/producer/kafka/kafkajs-errors';
-import {
-  WRITE_ERROR_CODES,
-  type WriteErrorCode,
-} from '../../services/producer/kafka/write-error';
+import { WRITE_ERROR_CODES, type WriteErrorCode } from '../../services/producer/kafka/write-error';
 
 /** A failed kafkajs send as the client is answered: the writer's error, then the edge's. */
 const mapSendError = (error: unknown): ApiError =>
