@@ -323,6 +323,22 @@ describe('batcher', () => {
     }
   });
 
+  test("a send takes the oldest records across partitions, not one partition's newest first", async () => {
+    const kafka = new FakeKafka();
+    const b = batcher(kafka, { maxBatchMessages: 2, lingerMs: 20 });
+    const requests = [
+      b.submit('t', [record('a1', 0)]),
+      b.submit('t', [record('b1', 1)]),
+      b.submit('t', [record('a2', 0)]),
+      b.submit('t', [record('b2', 1)]),
+    ];
+    await Promise.all(requests);
+    expect(kafka.sends.map((s) => s.flatMap((t) => t.records.map((r) => r.value)))).toEqual([
+      ['a1', 'b1'],
+      ['a2', 'b2'],
+    ]);
+  });
+
   test('a batch holds at most maxBatchMessages, maxBatchBytes and a partition max.message.bytes', async () => {
     const kafka = new FakeKafka();
     const byCount = batcher(kafka, { maxBatchMessages: 4 });
@@ -352,7 +368,7 @@ describe('batcher', () => {
     ]);
     // A partition at its limit leaves the rest of the send to the other partitions.
     expect(kafka3.sends.map((s) => s[0]?.records.map((r) => r.value))).toEqual([
-      ['p0-1', 'p0-2', 'p1-1', 'p1-2'],
+      ['p0-1', 'p1-1', 'p0-2', 'p1-2'],
       ['p0-3'],
     ]);
     expect(results).toEqual([
@@ -465,12 +481,11 @@ describe('batcher', () => {
     expect(error).toMatchObject({ requestSpecific: true, retriable: false });
     await expect(good1).resolves.toEqual([{ partition: 0, offset: '0' }]);
     await expect(good2).resolves.toEqual([{ partition: 0, offset: '1' }]);
-    // One combined attempt, then one per request in their order (within a send, records are
-    // grouped by partition, each partition's in queue order).
+    // One combined attempt, then one per request in their order.
     expect(kafka.sends.map((s) => s.flatMap((t) => t.records.map((r) => r.value)))).toEqual([
-      ['g1', 'huge', 'g2', 'ok'],
+      ['g1', 'ok', 'huge', 'g2'],
       ['g1'],
-      ['huge', 'ok'],
+      ['ok', 'huge'],
       ['g2'],
     ]);
   });

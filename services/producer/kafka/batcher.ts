@@ -5,8 +5,8 @@
  * Its invariants are in its data structure:
  * - One FIFO queue per partition. A partition's queue is either waiting (records queued,
  *   nothing in flight) or in flight (one send holds its oldest records; what arrives meanwhile
- *   queues behind them). A flush takes only from waiting partitions, oldest records first, so
- *   a partition's queue order is its log order: with the idempotent producer a failed send
+ *   queues behind them). A flush takes only from waiting partitions, oldest records first
+ *   across them, so a partition's queue order is its log order: with the idempotent producer a failed send
  *   has its sequence numbers rolled back and is retried, and a second send of that partition
  *   in flight at that moment would take those numbers and land first, reordering a key.
  * - A flush groups what it takes by the partition's leader (as the cluster monitor last saw
@@ -73,6 +73,8 @@ interface PendingRequest {
 }
 
 interface QueuedRecord {
+  /** Arrival order across all queues. */
+  readonly seq: number;
   readonly request: PendingRequest;
   readonly index: number;
   readonly record: PlacedRecord;
@@ -116,6 +118,19 @@ class PartitionQueue {
   }
 }
 
+/** A queue a flush may take from, and what it took so far. */
+interface Candidate {
+  queue: PartitionQueue;
+  group: SendGroup;
+  inPartition: number;
+  partitionLimit: number;
+}
+
+function removeAt<T>(list: T[], index: number): void {
+  list[index] = list[list.length - 1] as T;
+  list.pop();
+}
+
 /** The records of one send: one leader's. */
 interface SendGroup {
   leader: number | undefined;
@@ -139,6 +154,7 @@ export class Batcher {
   private inFlightMessages = 0;
   private inFlightBytes = 0;
   private sendsInFlight = 0;
+  private nextSeq = 0;
   private draining = false;
   private closedWith: WriteError | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -200,7 +216,7 @@ export class Batcher {
       this.active.add(request);
       records.forEach((record, index) => {
         const queue = this.queueOf(topic, record.partition);
-        queue.push({ request, index, record });
+        queue.push({ seq: this.nextSeq++, request, index, record });
         if (!queue.inFlight) this.waiting.add(queue);
       });
       this.queuedMessages += records.length;
@@ -355,12 +371,15 @@ export class Batcher {
   }
 
   /**
-   * Takes records from the waiting queues, oldest first within each, into one send per free
-   * leader while they fit; a queue that gave records is in flight until that send ends.
+   * Takes records from the waiting queues into one send per free leader while they fit,
+   * oldest record first across the queues (a merge of their FIFOs by arrival), so that no
+   * partition's newest records go ahead of another's older ones. A queue that gave records
+   * is in flight until that send ends.
    */
   private take(): SendGroup[] {
     const { maxBatchMessages, maxBatchBytes, maxRecordBatchBytes } = this.options;
     const groups = new Map<number | undefined, SendGroup>();
+    const candidates: Candidate[] = [];
     for (const queue of this.waiting) {
       if (!queue.peek()) {
         this.waiting.delete(queue);
@@ -373,36 +392,59 @@ export class Batcher {
         group = { leader, items: [], bytes: 0, queues: [], full: false };
         groups.set(leader, group);
       }
-      if (group.full) continue;
       const partitionLimit = maxRecordBatchBytes(queue.topic) - RECORD_BATCH_OVERHEAD_BYTES;
-      let inPartition = 0;
-      let item: QueuedRecord | undefined;
-      while ((item = queue.peek())) {
-        const { record, request } = item;
-        const sendFits =
-          group.items.length < maxBatchMessages &&
-          (group.items.length === 0 || group.bytes + record.bytes <= maxBatchBytes);
-        if (!sendFits) {
-          // This send is full: the rest waits for the next one, in order.
-          group.full = true;
-          break;
+      candidates.push({ queue, group, inPartition: 0, partitionLimit });
+    }
+    while (candidates.length > 0) {
+      let best = -1;
+      let bestItem: QueuedRecord | undefined;
+      for (let i = candidates.length - 1; i >= 0; i -= 1) {
+        const candidate = candidates[i] as Candidate;
+        const head = candidate.group.full ? undefined : candidate.queue.peek();
+        if (!head) {
+          // The last candidate moves into this slot; it was visited already.
+          if (best === candidates.length - 1) best = i;
+          removeAt(candidates, i);
+          continue;
         }
-        // This partition's record batch is full; other partitions may still fit.
-        if (inPartition > 0 && inPartition + record.bytes > partitionLimit) break;
-        queue.shift();
-        group.items.push(item);
-        group.bytes += record.bytes;
-        inPartition += record.bytes;
-        request.unsentMessages -= 1;
-        request.unsentBytes -= record.bytes;
-        this.queuedMessages -= 1;
-        this.queuedBytes -= record.bytes;
+        if (!bestItem || head.seq < bestItem.seq) {
+          best = i;
+          bestItem = head;
+        }
       }
-      if (inPartition > 0) {
+      if (!bestItem) break;
+      const candidate = candidates[best] as Candidate;
+      const { group, queue } = candidate;
+      const { record, request } = bestItem;
+      const sendFits =
+        group.items.length < maxBatchMessages &&
+        (group.items.length === 0 || group.bytes + record.bytes <= maxBatchBytes);
+      if (!sendFits) {
+        // This send is full: the rest waits for the next one, in order.
+        group.full = true;
+        continue;
+      }
+      if (
+        candidate.inPartition > 0 &&
+        candidate.inPartition + record.bytes > candidate.partitionLimit
+      ) {
+        // This partition's record batch is full; other partitions may still fit.
+        removeAt(candidates, best);
+        continue;
+      }
+      queue.shift();
+      if (candidate.inPartition === 0) {
         queue.inFlight = true;
         this.waiting.delete(queue);
         group.queues.push(queue);
       }
+      group.items.push(bestItem);
+      group.bytes += record.bytes;
+      candidate.inPartition += record.bytes;
+      request.unsentMessages -= 1;
+      request.unsentBytes -= record.bytes;
+      this.queuedMessages -= 1;
+      this.queuedBytes -= record.bytes;
     }
     return [...groups.values()].filter((group) => group.items.length > 0);
   }
