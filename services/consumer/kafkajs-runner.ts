@@ -19,6 +19,7 @@
 import type { CheckResult } from '../common/health';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from '../common/kafka';
 import type { Logger } from '../common/logger';
+import { crashLog } from './crash-log';
 import type { ConsumedMessage } from './message';
 import type { ConsumerMetrics } from './metrics';
 import type { MessageProcessor } from './processor';
@@ -71,6 +72,8 @@ export class ConsumerRunner {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly blockedCount = new Map<string, number>();
   private joined = false;
+  /** Joined the group at least once: coordinator errors before that are Kafka starting. */
+  private everJoined = false;
   private assignedCount = 0;
   private fatal: Error | undefined;
 
@@ -92,6 +95,7 @@ export class ConsumerRunner {
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, END_BATCH_PROCESS } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
       this.joined = true;
+      this.everJoined = true;
       this.fatal = undefined;
       this.assignedCount = Object.values(payload.memberAssignment).reduce(
         (sum, partitions) => sum + partitions.length,
@@ -115,12 +119,8 @@ export class ConsumerRunner {
       this.joined = false;
       metrics.assignedPartitions.set(0);
       if (!payload.restart) this.fatal = payload.error;
-      // A crash kafkajs restarts from (a retriable error, e.g. Kafka unreachable for a while)
-      // is an expected condition it recovers from: a warning. One it does not is an error.
-      logger[payload.restart ? 'warn' : 'error'](
-        { err: payload.error, restart: payload.restart },
-        payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good',
-      );
+      const { level, message } = crashLog(payload.error, payload.restart, this.everJoined);
+      logger[level]({ err: payload.error, restart: payload.restart }, message);
     });
     consumer.on(STOP, () => {
       this.joined = false;

@@ -1,21 +1,6 @@
-/**
- * What a failed kafkajs send means. kafkajs wraps the broker's error (retries exhausted,
- * non-retriable) in `cause` chains; the broker's error type decides.
- */
+/** What a failed kafkajs send means: the broker's error type in its cause chain decides. */
+import { kafkaErrorTypes } from '../../common/kafka-error-types';
 import { WriteError } from './write-error';
-
-/** Broker error types of every error in the cause chain (e.g. MESSAGE_TOO_LARGE). */
-export function kafkaErrorTypes(error: unknown): Set<string> {
-  const types = new Set<string>();
-  let current: unknown = error;
-  for (let depth = 0; depth < 10 && typeof current === 'object' && current !== null; depth += 1) {
-    const { type, cause } = current as { type?: unknown; cause?: unknown };
-    if (typeof type === 'string') types.add(type);
-    if (cause === current) break;
-    current = cause;
-  }
-  return types;
-}
 
 const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
 const REJECTED = ['INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP'];

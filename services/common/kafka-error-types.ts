@@ -1,0 +1,16 @@
+/**
+ * The broker error types (e.g. MESSAGE_TOO_LARGE) of every error in a kafkajs error's cause
+ * chain: kafkajs wraps the broker's error (retries exhausted, non-retriable) in `cause`s, and
+ * the broker's error type is what decides what a failure means.
+ */
+export function kafkaErrorTypes(error: unknown): Set<string> {
+  const types = new Set<string>();
+  let current: unknown = error;
+  for (let depth = 0; depth < 10 && typeof current === 'object' && current !== null; depth += 1) {
+    const { type, cause } = current as { type?: unknown; cause?: unknown };
+    if (typeof type === 'string') types.add(type);
+    if (cause === current) break;
+    current = cause;
+  }
+  return types;
+}
