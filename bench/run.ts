@@ -8,12 +8,13 @@
  * Exit code: 0 when every scenario ran (a missed target is a finding, not a failure), 1 when
  * one failed, 2 on a usage error.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureKafkaJars } from '../scripts/kafka/fetch';
+import { ensureImageNode, imageNodeVersion } from '../scripts/lib/image-node';
 import { KAFKA_VERSION, startKafka, type KafkaCluster } from '../scripts/kafka/harness';
 import { resolveBridge, type BridgeAvailability } from './bridge/bridge';
 import { javaBinary } from './lib/java';
@@ -111,7 +112,9 @@ function machine(loadAtStart: number[]): Machine {
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     os: `${type()} ${release()}`,
-    node: process.version,
+    node: `${process.version} (${
+      process.version === `v${imageNodeVersion()}` ? "the images' Node" : "this machine's Node"
+    })`,
     java: javaVersion(),
     kafka: KAFKA_VERSION,
     loadAverageAtStart: loadAtStart,
@@ -284,6 +287,53 @@ function main(): void {
       );
     return;
   }
+  if (!options.machineNode && process.env[ON_IMAGE_NODE] !== '1') {
+    onImageNode().then(
+      (code) => {
+        if (code === undefined) run(options);
+        else process.exitCode = code;
+      },
+      (error: unknown) => {
+        log(
+          `cannot run on the images' Node (${error instanceof Error ? error.message : String(error)}); ` +
+            'use --machine-node to run on this one',
+        );
+        process.exitCode = 1;
+      },
+    );
+    return;
+  }
+  run(options);
+}
+
+/** Set for the bench process that runs on the images' Node, so it does not start another. */
+const ON_IMAGE_NODE = 'EVENT_PIPELINE_BENCH_ON_IMAGE_NODE';
+
+/**
+ * Runs this same command on the images' Node (every process it starts then inherits it: the
+ * services, raw kafkajs, the load generator) and resolves with its exit code; undefined when
+ * this process already is that Node.
+ */
+async function onImageNode(): Promise<number | undefined> {
+  const node = await ensureImageNode();
+  if (node === process.execPath) return undefined;
+  log(
+    `running on the images' Node v${imageNodeVersion()} (${node}); --machine-node to use ${process.version}`,
+  );
+  const child = spawn(node, [__filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, [ON_IMAGE_NODE]: '1' },
+  });
+  // Ctrl-C reaches the child from the terminal itself (one process group): this one only
+  // waits. A SIGTERM sent to this process alone is passed on.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))),
+  );
+}
+
+function run(options: Options): void {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -10,6 +10,8 @@
  *   --no-bridge           skip the Bridge (its rows say so)
  *   --out DIR             where results.json/results.md go (full: reports/bench, quick: reports/bench/quick)
  *   --profile             run our services with node --cpu-prof (profiles in <out>/profiles)
+ *   --machine-node        run every Node process on this machine's Node, not the images'
+ *                         (the Dockerfile's NODE_VERSION, fetched once; the default)
  *   --list                print the scenarios and exit
  */
 
@@ -79,12 +81,14 @@ export interface Options {
   bridge: boolean;
   outDir: string | undefined;
   cpuProfile: boolean;
+  /** Run on this machine's Node instead of the images' (the report says which ran). */
+  machineNode: boolean;
   list: boolean;
 }
 
 export const USAGE =
   'usage: node dist/bench/run.js [--quick] [--only id,...] [--repeat N] [--brokers h:p,...] ' +
-  '[--bridge-libs DIR] [--no-bridge] [--out DIR] [--profile] [--list]';
+  '[--bridge-libs DIR] [--no-bridge] [--out DIR] [--profile] [--machine-node] [--list]';
 
 export function parseArgs(argv: string[]): Options {
   let quick = false;
@@ -96,6 +100,7 @@ export function parseArgs(argv: string[]): Options {
     bridge: true,
     outDir: undefined,
     cpuProfile: false,
+    machineNode: false,
     list: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
@@ -139,6 +144,9 @@ export function parseArgs(argv: string[]): Options {
         break;
       case '--profile':
         options.cpuProfile = true;
+        break;
+      case '--machine-node':
+        options.machineNode = true;
         break;
       case '--list':
         options.list = true;

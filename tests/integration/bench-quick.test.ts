@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokersFromEnv } from '../support/kafka';
+import { imageNodeVersion } from '../../scripts/lib/image-node';
 import { repoRoot } from '../../scripts/lib/root';
 
 jest.setTimeout(300_000);
@@ -53,7 +54,7 @@ interface Row {
 
 interface Results {
   mode: string;
-  machine: { cpus: number; memoryGiB: number };
+  machine: { cpus: number; memoryGiB: number; node: string };
   rows: Row[];
   targets: Array<{ target: string; status: string; detail: string }>;
 }
@@ -93,8 +94,10 @@ afterAll(() => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
-test('it ran in quick mode and describes the machine', () => {
+test("it ran in quick mode, on the images' Node, and describes the machine", () => {
   expect(results.mode).toBe('quick');
+  // Every process of the run (services, raw kafkajs, load generator) on the Dockerfile's Node.
+  expect(results.machine.node).toBe(`v${imageNodeVersion()} (the images' Node)`);
   expect(results.machine.cpus).toBeGreaterThan(0);
   expect(results.machine.memoryGiB).toBeGreaterThan(0);
 });
