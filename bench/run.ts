@@ -320,10 +320,16 @@ async function onImageNode(): Promise<number | undefined> {
   log(
     `running on the images' Node v${imageNodeVersion()} (${node}); --machine-node to use ${process.version}`,
   );
-  const child = spawn(node, [__filename, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, [ON_IMAGE_NODE]: '1' },
-  });
+  // As the images run node (Dockerfile ENTRYPOINT): kafkajs schedules negative timeouts,
+  // which Node 24 warns about once per process.
+  const child = spawn(
+    node,
+    ['--disable-warning=TimeoutNegativeWarning', __filename, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, [ON_IMAGE_NODE]: '1' },
+    },
+  );
   // Ctrl-C reaches the child from the terminal itself (one process group): this one only
   // waits. A SIGTERM sent to this process alone is passed on.
   process.on('SIGINT', () => undefined);
