@@ -22,28 +22,13 @@ import { kafkaLogVerdict, LIMITED_RETRIES_WARNING, type KafkaLogLevel } from './
 import type { Logger } from './logger';
 import type { CommonConfig } from './config';
 
-export {
-  Kafka,
-  Partitioners,
-  CompressionTypes,
-  KafkaJSError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSNonRetriableError,
-  KafkaJSProtocolError,
-  KafkaJSConnectionError,
-  KafkaJSRequestTimeoutError,
-  ConfigResourceTypes,
-} from 'kafkajs';
+export { Kafka, CompressionTypes, ConfigResourceTypes } from 'kafkajs';
 export type {
   Producer,
-  Consumer,
-  Admin,
-  Message,
   RecordMetadata,
+  Consumer,
   EachBatchPayload,
   KafkaMessage,
-  IHeaders,
-  PartitionMetadata,
   RetryOptions,
   TopicMessages,
 } from 'kafkajs';
