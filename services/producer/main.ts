@@ -2,9 +2,9 @@
  * The producer API process: configuration, the Kafka writer, the HTTP and management
  * servers, readiness, and the graceful shutdown of DESIGN.md.
  */
-import { loadProducerConfig, type ProducerConfig } from '../common/config';
+import { loadProducerConfig } from '../common/config';
 import { Health } from '../common/health';
-import { createProbeKafka, Kafka, kafkaClientConfig, type RetryOptions } from '../common/kafka';
+import { createProbeKafka, Kafka, kafkaClientConfig } from '../common/kafka';
 import { Lifecycle, runMain } from '../common/lifecycle';
 import { createLogger } from '../common/logger';
 import { startManagementServer } from '../common/management';
@@ -18,14 +18,6 @@ import { ProduceService } from './produce-service';
 import { startHttpServer } from './server';
 import { finishRequests } from './shutdown';
 import { openApiDocument, RequestValidator } from './validation';
-
-/**
- * Backoff 100 ms doubling to 1 s, as many retries as fit in PRODUCE_TIMEOUT_MS: a send
- * gives up about when its requests time out, and the next send uses a fresh producer.
- */
-function producerRetry(config: ProducerConfig): RetryOptions {
-  return retriesWithin(config.PRODUCE_TIMEOUT_MS);
-}
 
 /**
  * Said once at start in place of kafkajs' warning, which it prints for every producer (each
@@ -52,14 +44,17 @@ runMain('producer', async () => {
   const clientConfig = kafkaClientConfig(config, logger, {
     limitedIdempotentRetries: LIMITED_RETRIES_REASON,
   });
+  // Backoff 100 ms doubling to 1 s, as many retries as fit in PRODUCE_TIMEOUT_MS: a send gives
+  // up about when its requests time out, and the next send uses a fresh producer.
+  const retry = retriesWithin(config.PRODUCE_TIMEOUT_MS);
   const writer = new KafkaWriter({
-    kafka: new Kafka({ ...clientConfig, retry: producerRetry(config) }),
+    kafka: new Kafka({ ...clientConfig, retry }),
     probeKafka: createProbeKafka(config, logger),
     seedBrokers: config.KAFKA_BROKERS.length,
     topics: config.TOPICS,
     logger,
     compression: config.PRODUCER_COMPRESSION,
-    retry: producerRetry(config),
+    retry,
     sendTimeoutMs: config.PRODUCE_TIMEOUT_MS,
     ackTimeoutMs: Math.min(config.PRODUCE_TIMEOUT_MS, config.KAFKA_REQUEST_TIMEOUT_MS),
     probeTimeoutMs: Math.min(config.PRODUCE_TIMEOUT_MS, config.KAFKA_CONNECTION_TIMEOUT_MS + 2000),

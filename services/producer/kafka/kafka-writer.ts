@@ -67,11 +67,9 @@ export class KafkaWriter implements KafkaWriterPort {
   private readonly senders: LeaderSenders;
   private readonly batcher: Batcher;
   private readonly placer: RecordPlacer;
-  private readonly allowed: Set<string>;
   private readonly logger: Logger;
 
   constructor(options: KafkaWriterOptions) {
-    this.allowed = new Set(options.topics);
     this.logger = options.logger;
     this.monitor = new ClusterMonitor({
       createClient: () => adminMetadataClient(options.probeKafka),
@@ -145,10 +143,6 @@ export class KafkaWriter implements KafkaWriterPort {
     return this.monitor.reachable;
   }
 
-  isAllowedTopic(topic: string): boolean {
-    return this.allowed.has(topic);
-  }
-
   topicInfo(topic: string): TopicInfo | undefined {
     return this.monitor.topicInfo(topic);
   }
@@ -173,9 +167,6 @@ export class KafkaWriter implements KafkaWriterPort {
 
   write(topic: string, records: WriteRecord[], options: WriteOptions): Promise<RecordResult[]> {
     try {
-      if (!this.allowed.has(topic)) {
-        throw new WriteError('topic_unavailable', `topic ${topic} is not allowed`, false);
-      }
       if (!this.monitor.reachable) {
         throw new WriteError('unavailable', 'Kafka is unreachable; retry later', false);
       }
