@@ -7,7 +7,7 @@
 import pino from 'pino';
 import { ConfigError } from './config';
 import type { Health } from './health';
-import type { Logger } from './logger';
+import { synchronousDestination, type Logger } from './logger';
 
 export interface ShutdownStep {
   name: string;
@@ -90,7 +90,9 @@ export class Lifecycle {
       );
       this.exit(1);
     }, timeoutMs);
-    deadline.unref();
+    // Kept referenced: a step waiting on a promise that nothing will settle (a client whose
+    // sockets are already closed) would otherwise let the event loop empty and the process
+    // end with code 0, without 'stopped' and without saying which step never finished.
     let failed = false;
     for (const step of this.steps) {
       try {
@@ -115,13 +117,12 @@ export class Lifecycle {
  */
 export function runMain(service: string, main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    const logger = pino({ base: { service } });
+    const logger = pino({ base: { service } }, synchronousDestination());
     if (error instanceof ConfigError) {
       logger.fatal({ problems: error.problems }, error.message);
     } else {
       logger.fatal({ err: error }, 'start-up failed');
     }
-    logger.flush();
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
   });

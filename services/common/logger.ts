@@ -30,6 +30,18 @@ export interface LoggerSettings {
   level: string;
   /** Where to write; defaults to stdout. Tests pass a stream to capture lines. */
   destination?: pino.DestinationStream;
+  /** The file descriptor written to when no destination is given (stdout's by default). */
+  fd?: number;
+}
+
+/**
+ * Written before the call returns. pino's default stdout stream writes on libuv's thread pool
+ * and flushes what is left at exit: a line being written then can land after the lines
+ * flushed behind it, so a log could end with 'shutting down' after 'stopped'. Services log
+ * little per request, so the synchronous write costs nothing that shows.
+ */
+export function synchronousDestination(fd = 1): pino.DestinationStream {
+  return pino.destination({ dest: fd, sync: true });
 }
 
 function prettyTransportAvailable(): boolean {
@@ -53,5 +65,5 @@ export function createLogger(settings: LoggerSettings): Logger {
   if (process.stdout.isTTY && prettyTransportAvailable()) {
     return pino({ ...options, transport: { target: 'pino-pretty' } });
   }
-  return pino(options);
+  return pino(options, synchronousDestination(settings.fd));
 }

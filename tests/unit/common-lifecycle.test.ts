@@ -14,6 +14,11 @@ function capturedLogger() {
   return { lines, logger: createLogger({ service: 'test', level: 'debug', destination }) };
 }
 
+/** Timers that keep the event loop alive (an unref'd timer is not among them). */
+function refTimers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+}
+
 describe('lifecycle', () => {
   it('turns readiness off first, runs the steps in order, then exits 0', async () => {
     const { logger } = capturedLogger();
@@ -60,6 +65,25 @@ describe('lifecycle', () => {
         msg: 'shutdown deadline exceeded; exiting with work left',
       }),
     );
+  });
+
+  it('keeps the process alive while a step waits, so the deadline, not an empty event loop, ends it', async () => {
+    const { logger } = capturedLogger();
+    const exits: number[] = [];
+    const lifecycle = new Lifecycle({
+      logger,
+      health: new Health(),
+      timeoutMs: 200,
+      exit: (c) => exits.push(c),
+    });
+    // A promise no timer, socket or other handle will ever settle.
+    lifecycle.onShutdown('disconnect', () => new Promise(() => undefined));
+    const timersBefore = refTimers();
+    lifecycle.shutdown('SIGTERM').catch(() => undefined);
+    await new Promise((done) => setImmediate(done));
+    expect(refTimers()).toBe(timersBefore + 1);
+    await new Promise((done) => setTimeout(done, 300));
+    expect(exits).toEqual([1]);
   });
 
   it('goes on after a failing step and exits 1', async () => {

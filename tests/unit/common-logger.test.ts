@@ -1,3 +1,6 @@
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../services/common/logger';
 
@@ -26,5 +29,22 @@ describe('logger', () => {
       expect(output[0]).not.toContain(secret);
     }
     expect(output[0]).toContain('[redacted]');
+  });
+
+  it('has written each line when the call returns, so an exit right after cannot reorder or drop one', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'logger-')), 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      const logger = createLogger({ service: 'producer', level: 'info', fd });
+      logger.info('shutting down');
+      logger.info({ exitCode: 0 }, 'stopped');
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+        'shutting down',
+        'stopped',
+      ]);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
