@@ -55,7 +55,6 @@ export async function createTopics(
   });
 }
 
-/** Deletes topics to give their disk space back; failures are ignored (it is only tidying). */
 /** Creates a topic for one scenario run, hands it to `use`, and deletes it afterwards. */
 export async function withTopic<T>(
   brokers: string[],
@@ -70,6 +69,7 @@ export async function withTopic<T>(
   }
 }
 
+/** Deletes topics to give their disk space back; failures are ignored (it is only tidying). */
 export async function deleteTopics(brokers: string[], names: string[]): Promise<void> {
   if (names.length === 0) return;
   await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: names, timeout: 30_000 })).catch(

@@ -80,6 +80,9 @@ async function produce(config: RawProducerConfig): Promise<RawResult> {
     }
   };
   try {
+    await firstSendAccepted(() =>
+      producer.sendBatch({ acks: -1, topicMessages: [{ topic: config.topic, messages: batch() }] }),
+    );
     await sendUntil(config.warmupMessages);
     const times: number[] = [];
     const started = performance.now();
@@ -98,6 +101,27 @@ async function produce(config: RawProducerConfig): Promise<RawResult> {
     };
   } finally {
     await producer.disconnect();
+  }
+}
+
+/**
+ * The topic was created just before, and every partition has a leader in the metadata; a
+ * broker can still answer UNKNOWN_TOPIC_OR_PARTITION for a moment (on a loaded machine longer
+ * than kafkajs' own retries last). Part of the warm-up, so the measured sends are not touched.
+ */
+async function firstSendAccepted(send: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await send();
+      return;
+    } catch (error) {
+      // kafkajs gives up with KafkaJSNumberOfRetriesExceeded, itself not retriable.
+      const { name, retriable } = error as { name?: unknown; retriable?: unknown };
+      const worthRetrying = retriable === true || name === 'KafkaJSNumberOfRetriesExceeded';
+      if (!worthRetrying || Date.now() > deadline) throw error;
+      await new Promise((done) => setTimeout(done, 500));
+    }
   }
 }
 
