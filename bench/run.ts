@@ -36,6 +36,7 @@ import type { Context, Scenario } from './lib/scenario';
 import { ROOT, snapshotServices } from './lib/services';
 import { ourConsumer, DLQ_TOPIC } from './scenarios/consumer';
 import { endToEnd } from './scenarios/e2e';
+import { expressFloor, nodeHttpFloor } from './scenarios/floor';
 import { api1, api100, bridge1, bridge100 } from './scenarios/http';
 import { kafkaConsumerPerf, kafkaProducerPerf, prefill } from './scenarios/kafka-tools';
 import { producerSigterm, rebalanceSigkill, rebalanceSigterm } from './scenarios/lifecycle';
@@ -54,6 +55,8 @@ export const SCENARIOS: Scenario[] = [
   api100,
   bridge100,
   api1,
+  nodeHttpFloor,
+  expressFloor,
   bridge1,
   kafkaConsumerPerf,
   rawConsumer,

@@ -1,7 +1,7 @@
 /**
  * The results: one row per scenario with every repetition's figures, their median/min/max,
  * ratios paired by repetition (ours and its reference measured in the same round), the
- * targets of issue 7, and the JSON and Markdown written to the output folder.
+ * targets of issues 7 and 17, and the JSON and Markdown written to the output folder.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export interface RunRecord {
 export interface RatioSummary {
   label: string;
   over: string;
+  /** The figure compared; each side's primary figure when absent. */
+  field?: string;
   /** Spread of the per-round ratios; undefined with `missing` saying why. */
   spread?: Spread;
   missing?: string;
@@ -39,6 +41,8 @@ export interface Row {
 }
 
 export interface TargetResult {
+  /** The issue that set the target. */
+  issue: 7 | 17;
   target: string;
   status: 'met' | 'missed' | 'not measured';
   detail: string;
@@ -133,30 +137,40 @@ export function buildRow(scenario: Scenario, runs: RunRecord[], unavailable?: st
   };
 }
 
-/** Ratios of each row's primary figure over its references', paired by round. */
+/** Ratios of each row's figure over its references', paired by round. */
 export function addRatios(rows: Row[], scenarios: Scenario[]): void {
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const scenario of scenarios) {
     const row = byId.get(scenario.id);
     if (!row) continue;
-    row.ratios = (scenario.ratios ?? []).map(({ label, over }) => {
+    row.ratios = (scenario.ratios ?? []).map(({ label, over, field }): RatioSummary => {
+      const named = { label, over, ...(field !== undefined ? { field } : {}) };
       const ref = byId.get(over);
-      if (!ref) return { label, over, missing: `${over} was not run` };
-      if (ref.status === 'unavailable') return { label, over, missing: `${over} unavailable` };
+      if (!ref) return { ...named, missing: `${over} was not run` };
+      if (ref.status === 'unavailable') return { ...named, missing: `${over} unavailable` };
       const values: number[] = [];
       for (const run of row.runs) {
-        const mine = run.figures[row.primary];
-        const theirs = ref.runs.find((r) => r.round === run.round)?.figures[ref.primary];
+        const mine = run.figures[field ?? row.primary];
+        const theirs = ref.runs.find((r) => r.round === run.round)?.figures[field ?? ref.primary];
         if (mine !== undefined && theirs !== undefined && theirs > 0) values.push(mine / theirs);
       }
       const s = spread(values);
-      return s ? { label, over, spread: s } : { label, over, missing: 'no paired measurements' };
+      return s ? { ...named, spread: s } : { ...named, missing: 'no paired measurements' };
     });
   }
 }
 
+function ratioSummary(
+  rows: Row[],
+  id: string,
+  over: string,
+  field?: string,
+): RatioSummary | undefined {
+  return rows.find((r) => r.id === id)?.ratios.find((x) => x.over === over && x.field === field);
+}
+
 function ratioOf(rows: Row[], id: string, over: string): Spread | undefined {
-  return rows.find((r) => r.id === id)?.ratios.find((x) => x.over === over)?.spread;
+  return ratioSummary(rows, id, over)?.spread;
 }
 
 function median(rows: Row[], id: string, field: string): number | undefined {
@@ -169,13 +183,24 @@ function fmtRatio(s: Spread): string {
     : s.median.toFixed(2);
 }
 
-/** The targets of issue 7, judged on medians of the paired ratios. */
+/** The targets of issues 7 and 17, judged on medians (of the paired ratios, for ratios). */
 export function evaluateTargets(rows: Row[]): TargetResult[] {
+  return [...issue7Targets(rows), ...issue17Targets(rows)];
+}
+
+function issue7Targets(rows: Row[]): TargetResult[] {
   const ratioTarget = (target: string, id: string, over: string, min: number): TargetResult => {
     const s = ratioOf(rows, id, over);
-    const why = rows.find((r) => r.id === id)?.ratios.find((x) => x.over === over)?.missing;
-    if (!s) return { target, status: 'not measured', detail: why ?? `${id} or ${over} not run` };
+    const why = ratioSummary(rows, id, over)?.missing;
+    if (!s)
+      return {
+        issue: 7,
+        target,
+        status: 'not measured',
+        detail: why ?? `${id} or ${over} not run`,
+      };
     return {
+      issue: 7,
       target,
       status: s.median >= min ? 'met' : 'missed',
       detail: `${id} ÷ ${over} = ${fmtRatio(s)}`,
@@ -229,6 +254,7 @@ export function evaluateTargets(rows: Row[]): TargetResult[] {
   results.push(
     term
       ? {
+          issue: 7,
           target: 'Rebalance pause after SIGTERM < 3 s (SIGKILL: the session timeout)',
           status: term.max < 3000 ? 'met' : 'missed',
           detail:
@@ -237,12 +263,88 @@ export function evaluateTargets(rows: Row[]): TargetResult[] {
             (session !== undefined ? `; session timeout ${session} ms` : ''),
         }
       : {
+          issue: 7,
           target: 'Rebalance pause after SIGTERM < 3 s',
           status: 'not measured',
           detail: 'rebalance-sigterm not run',
         },
   );
   return results;
+}
+
+/**
+ * Issue 17's targets, on the images' Node: CPU per message against a bound or against the
+ * reference measured in the same round, throughput against the Bridge, and latency.
+ */
+function issue17Targets(rows: Row[]): TargetResult[] {
+  const notMeasured = (target: string, detail: string): TargetResult => ({
+    issue: 17,
+    target,
+    status: 'not measured',
+    detail,
+  });
+  const judged = (target: string, met: boolean, detail: string): TargetResult => ({
+    issue: 17,
+    target,
+    status: met ? 'met' : 'missed',
+    detail,
+  });
+  const atMost = (target: string, id: string, field: string, bound: number): TargetResult => {
+    const value = median(rows, id, field);
+    if (value === undefined) return notMeasured(target, `${id} not run`);
+    return judged(
+      target,
+      value <= bound,
+      `${id}: ${fmt(value, field)} ${FIELDS[field]?.label ?? field}`,
+    );
+  };
+  const ratio = (
+    target: string,
+    id: string,
+    over: string,
+    test: (ratio: number) => boolean,
+    field?: string,
+  ): TargetResult => {
+    const summary = ratioSummary(rows, id, over, field);
+    if (!summary?.spread)
+      return notMeasured(target, summary?.missing ?? `${id} or ${over} not run`);
+    const what = field ? ` (${FIELDS[field]?.label ?? field})` : '';
+    return judged(
+      target,
+      test(summary.spread.median),
+      `${id} ÷ ${over}${what} = ${fmtRatio(summary.spread)}`,
+    );
+  };
+  return [
+    atMost('API, 1 message/request: ≤ 60 CPU µs per message', 'api-1x64', 'cpuUsPerMsg', 60),
+    ratio(
+      'API, 1 message/request: ≥ 8× the Kafka Bridge',
+      'api-1x64',
+      'bridge-1x64',
+      (r) => r >= 8,
+    ),
+    ratio(
+      "API, 100 messages/request: ≤ 1.5× raw kafkajs's CPU per message",
+      'api-100x32',
+      'raw-producer',
+      (r) => r <= 1.5,
+      'cpuUsPerMsg',
+    ),
+    ratio(
+      'API, 100 messages/request: ≥ 3× the Kafka Bridge',
+      'api-100x32',
+      'bridge-100x32',
+      (r) => r >= 3,
+    ),
+    ratio(
+      'Consumer, metrics on: ≤ 1.1× the CPU per message of raw kafkajs + JSON.parse',
+      'consumer',
+      'raw-consumer-json',
+      (r) => r <= 1.1,
+      'cpuUsPerMsg',
+    ),
+    atMost('End to end at 1,000 msgs/s: p99 ≤ 20 ms', 'e2e', 'p99Ms', 20),
+  ];
 }
 
 function fmt(value: number | undefined, field: string): string {
@@ -302,10 +404,13 @@ export function toMarkdown(report: Report): string {
       `| ${row.ref} | ${row.title} | ${figure} | ${fmt(s?.median, row.primary)} | ${fmt(s?.min, row.primary)} | ${fmt(s?.max, row.primary)} | ${details(row)}${failed} | ${ratios || '–'} |`,
     );
   }
-  lines.push('');
-  lines.push('## Targets (issue 7)');
-  lines.push('');
-  for (const t of report.targets) lines.push(`- **${t.status}** — ${t.target}: ${t.detail}`);
+  for (const issue of [17, 7] as const) {
+    lines.push('');
+    lines.push(`## Targets (issue ${issue})`);
+    lines.push('');
+    for (const t of report.targets.filter((target) => target.issue === issue))
+      lines.push(`- **${t.status}** — ${t.target}: ${t.detail}`);
+  }
   const notes = report.rows.flatMap((r) =>
     r.runs.flatMap((run) => run.notes.map((n) => `${r.id} run ${run.round}: ${n}`)),
   );

@@ -30,13 +30,16 @@ export interface Measurement {
   notes?: string[];
 }
 
-export type Group = 'kafka-tools' | 'raw' | 'api' | 'bridge' | 'consumer' | 'e2e' | 'lifecycle';
+export type Group =
+  'kafka-tools' | 'raw' | 'api' | 'floor' | 'bridge' | 'consumer' | 'e2e' | 'lifecycle';
 
 export interface Ratio {
   /** e.g. "ours ÷ raw kafkajs" */
   label: string;
-  /** The scenario whose primary figure is the denominator. */
+  /** The scenario whose figure is the denominator. */
   over: string;
+  /** The figure compared on both sides; each scenario's primary figure when not given. */
+  field?: string;
 }
 
 export interface Scenario {

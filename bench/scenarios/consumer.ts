@@ -22,6 +22,11 @@ export const ourConsumer: Scenario = {
   ratios: [
     { label: 'ours ÷ raw kafkajs', over: 'raw-consumer' },
     { label: 'ours ÷ raw kafkajs + JSON.parse', over: 'raw-consumer-json' },
+    {
+      label: 'CPU per message, ours ÷ raw kafkajs + JSON.parse',
+      over: 'raw-consumer-json',
+      field: 'cpuUsPerMsg',
+    },
   ],
   async run(ctx) {
     const { warmup, messages } = ctx.profile.consume;

@@ -27,7 +27,7 @@ export const SHAPE_B: Shape = { perRequest: 1, connections: 64, counts: (ctx) =>
 
 const BATCH_METRIC = 'event_pipeline_producer_batch_messages';
 
-function loadFigures(result: LoadResult, perRequest: number): Figures {
+export function loadFigures(result: LoadResult, perRequest: number): Figures {
   const messages = result.requests * perRequest;
   return {
     loadCpuUsPerMsg: messages > 0 ? (result.cpuSec * 1e6) / messages : undefined,
@@ -41,7 +41,7 @@ function loadFigures(result: LoadResult, perRequest: number): Figures {
 }
 
 /** Warm-up and measured runs as two load processes, so the batch histogram can be read between. */
-async function warmThenMeasure(
+export async function warmThenMeasure(
   label: string,
   base: Omit<LoadConfig, 'warmupRequests' | 'amount'>,
   counts: { warmupRequests: number; requests: number },
@@ -162,6 +162,7 @@ export const api100: Scenario = {
   better: 'higher',
   ratios: [
     { label: 'ours ÷ raw kafkajs', over: 'raw-producer' },
+    { label: 'CPU per message, ours ÷ raw kafkajs', over: 'raw-producer', field: 'cpuUsPerMsg' },
     { label: 'ours ÷ Bridge', over: 'bridge-100x32' },
   ],
   run: (ctx) => runApi(ctx, SHAPE_A, 'api-100x32'),
@@ -177,6 +178,16 @@ export const api1: Scenario = {
   ratios: [
     { label: 'ours ÷ Bridge', over: 'bridge-1x64' },
     { label: 'ours ÷ raw kafkajs', over: 'raw-producer' },
+    {
+      label: 'CPU per message, ours ÷ node:http floor',
+      over: 'http-floor-1x64',
+      field: 'cpuUsPerMsg',
+    },
+    {
+      label: 'CPU per message, ours ÷ express floor',
+      over: 'express-floor-1x64',
+      field: 'cpuUsPerMsg',
+    },
   ],
   run: (ctx) => runApi(ctx, SHAPE_B, 'api-1x64'),
 };
