@@ -98,12 +98,14 @@ function isEncoded(req: { headers: Record<string, string | string[] | undefined>
 }
 
 /**
- * Counts an uncompressed body's bytes as they arrive (alongside the body parser, which
- * attaches its own listener in the same tick) and answers 413 the moment it passes the
- * limit; the connection closes after it. Compressed bodies are left to the parser's limit.
+ * Counts the bytes of an uncompressed body without a declared length (chunked) as they
+ * arrive (alongside the body parser, which attaches its own listener in the same tick) and
+ * answers 413 the moment it passes the limit; the connection closes after it. Compressed
+ * bodies are left to the parser's limit.
  */
 function refuseWhenStreamPasses(req: Request, res: Response, maxBytes: number): void {
-  if (isEncoded(req)) return;
+  // A declared length was checked already, and node:http reads no byte past it.
+  if (isEncoded(req) || req.headers['content-length'] !== undefined) return;
   let received = 0;
   const onData = (chunk: Buffer) => {
     received += chunk.length;
@@ -171,7 +173,21 @@ function sendError(res: Response, error: ApiError): void {
     res.setHeader('connection', 'close');
     lingerBeforeClose(res.req, LINGER_LIMITS);
   }
-  res.status(error.status).json(error.toBody());
+  writeJson(res, error.status, error.toBody());
+}
+
+/**
+ * A JSON answer written with node:http's own calls: express's res.json() and res.send() add
+ * a freshness check, a Buffer copy and header work per request (about 8 CPU µs of a
+ * single-message request here, where the whole request costs under 100). Nothing is lost:
+ * ETags are off, and an API's POST answer is never 304.
+ */
+function writeJson(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 export function createApp(options: AppOptions): express.Express {
@@ -252,7 +268,7 @@ export function createApp(options: AppOptions): express.Express {
       const body = validator.check(req.body);
       if (mayHoldSurrogates.has(req)) refuseUnpairedSurrogates(body);
       const results = await producer.produce(req.params['topic'] ?? '', body);
-      res.status(200).json({ results });
+      writeJson(res, 200, { results });
     },
   );
   app.all(PRODUCE_ROUTE, methodNotAllowed('POST'));
