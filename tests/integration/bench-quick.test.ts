@@ -16,13 +16,15 @@ jest.setTimeout(300_000);
 const ROOT = repoRoot();
 const RUN = join(ROOT, 'dist', 'bench', 'run.js');
 
-/** Every scenario of issue 7, by the ids the bench gives them. */
+/** Every scenario of issues 7 and 17, by the ids the bench gives them. */
 const SCENARIOS = [
   'kafka-producer-perf',
   'raw-producer',
   'api-100x32',
   'bridge-100x32',
   'api-1x64',
+  'http-floor-1x64',
+  'express-floor-1x64',
   'bridge-1x64',
   'kafka-consumer-perf',
   'raw-consumer',
@@ -49,14 +51,20 @@ interface Row {
   reason?: string;
   runs: Array<{ figures: Record<string, number | undefined>; error?: string }>;
   summary: Record<string, Spread>;
-  ratios: Array<{ label: string; over: string; spread?: Spread; missing?: string }>;
+  ratios: Array<{
+    label: string;
+    over: string;
+    field?: string;
+    spread?: Spread;
+    missing?: string;
+  }>;
 }
 
 interface Results {
   mode: string;
   machine: { cpus: number; memoryGiB: number; node: string };
   rows: Row[];
-  targets: Array<{ target: string; status: string; detail: string }>;
+  targets: Array<{ issue: number; target: string; status: string; detail: string }>;
 }
 
 function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -148,7 +156,15 @@ test('each measured row has its figures, no errors and nothing lost', () => {
     });
   }
   // CPU per message, where the service and its reference are compared by cost, not speed.
-  for (const id of ['raw-producer', 'raw-consumer', 'raw-consumer-json', 'consumer']) {
+  for (const id of [
+    'raw-producer',
+    'raw-consumer',
+    'raw-consumer-json',
+    'consumer',
+    'api-1x64',
+    'http-floor-1x64',
+    'express-floor-1x64',
+  ]) {
     const cpu = results.rows.find((r) => r.id === id)?.summary['cpuUsPerMsg']?.median;
     expect({ id, cpu: cpu !== undefined && cpu > 0 }).toEqual({ id, cpu: true });
   }
@@ -165,7 +181,34 @@ test('ratios name what they compare and are computed where both sides ran', () =
   expect(ratio('consumer', 'raw-consumer')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('consumer', 'raw-consumer-json')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('api-100x32', 'bridge-100x32')?.label).toBe('ours ÷ Bridge');
-  expect(results.targets.length).toBe(6);
+  // CPU per message against the same round's reference (issue 17's targets are such ratios).
+  const cpuRatio = (id: string, over: string) =>
+    results.rows
+      .find((r) => r.id === id)
+      ?.ratios.find((x) => x.over === over && x.field === 'cpuUsPerMsg')?.spread?.median;
+  for (const [id, over] of [
+    ['api-100x32', 'raw-producer'],
+    ['consumer', 'raw-consumer-json'],
+    ['api-1x64', 'http-floor-1x64'],
+    ['api-1x64', 'express-floor-1x64'],
+    ['express-floor-1x64', 'http-floor-1x64'],
+  ] as const) {
+    expect({ id, over, ratio: cpuRatio(id, over) }).toEqual({
+      id,
+      over,
+      ratio: expect.any(Number),
+    });
+  }
+  expect(results.targets.filter((t) => t.issue === 7)).toHaveLength(6);
+  expect(results.targets.filter((t) => t.issue === 17)).toHaveLength(6);
+  // Only the Bridge's targets may lack a measurement: every other one is judged.
+  for (const target of results.targets.filter((t) => t.issue === 17)) {
+    const judged = target.status === 'met' || target.status === 'missed';
+    expect({ target: target.target, judged: judged || /Bridge/.test(target.target) }).toEqual({
+      target: target.target,
+      judged: true,
+    });
+  }
 });
 
 test('the Markdown table has a line per scenario, and no process was left running', () => {
@@ -176,6 +219,8 @@ test('the Markdown table has a line per scenario, and no process was left runnin
     '3a',
     '4a',
     '3b',
+    '3c',
+    '3d',
     '4b',
     '1b',
     '2b',
@@ -188,5 +233,7 @@ test('the Markdown table has a line per scenario, and no process was left runnin
   ]) {
     expect(markdown).toContain(`| ${ref} |`);
   }
+  expect(markdown).toContain('## Targets (issue 17)');
+  expect(markdown).toContain('## Targets (issue 7)');
   expect(output).not.toContain('still running after');
 });
