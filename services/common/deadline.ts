@@ -51,18 +51,25 @@ export function withDeadline<T>(
 
 /**
  * `withDeadline` with a deadline of its own: `ms` from now, failing with `reason` (a
- * DeadlineError with this message when it is a string). Its timer ends with the promise.
+ * DeadlineError with this message when it is a string; a function makes the error only when
+ * the deadline passes, where a send path would otherwise build one, stack and all, per call).
+ * Its timer ends with the promise.
  */
 export function withTimeout<T>(
   promise: Promise<T>,
   ms: number,
-  reason: string | Error,
+  reason: string | Error | (() => Error),
 ): Promise<T> {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(typeof reason === 'string' ? new DeadlineError(reason) : reason),
-    ms,
-  );
+  const timer = setTimeout(() => {
+    const error =
+      typeof reason === 'string'
+        ? new DeadlineError(reason)
+        : typeof reason === 'function'
+          ? reason()
+          : reason;
+    controller.abort(error);
+  }, ms);
   // The promise waited for keeps the process alive, not its deadline.
   timer.unref();
   return withDeadline(promise, controller.signal).finally(() => clearTimeout(timer));

@@ -154,7 +154,7 @@ export class SafeIdempotentWriter {
     const generation = this.inService();
     const attempt = generation.ready.then(() => generation.producer.sendBatch(batch));
     const { sendTimeoutMs } = this.options;
-    return withTimeout(attempt, sendTimeoutMs, new SendTimeoutError(sendTimeoutMs)).then(
+    return withTimeout(attempt, sendTimeoutMs, () => new SendTimeoutError(sendTimeoutMs)).then(
       (metadata) => {
         this.startNext();
         return metadata;

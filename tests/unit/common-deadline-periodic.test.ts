@@ -17,6 +17,16 @@ describe('withDeadline and withTimeout', () => {
     await expect(waiting).rejects.toThrow(new DeadlineError('the probe did not finish in time'));
     const own = new Error('send timed out');
     await expect(withTimeout(never(), 10, own)).rejects.toBe(own);
+    // A reason given as a function is made only if the deadline passes.
+    let made = 0;
+    const make = () => {
+      made += 1;
+      return own;
+    };
+    await expect(withTimeout(Promise.resolve(1), 10, make)).resolves.toBe(1);
+    expect(made).toBe(0);
+    await expect(withTimeout(never(), 10, make)).rejects.toBe(own);
+    expect(made).toBe(1);
     await expect(withTimeout(never(), 10, 'the metadata request')).rejects.toBeInstanceOf(
       DeadlineError,
     );
