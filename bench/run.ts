@@ -36,6 +36,7 @@ import type { Context, Scenario } from './lib/scenario';
 import { ROOT, snapshotServices } from './lib/services';
 import { ourConsumer, DLQ_TOPIC } from './scenarios/consumer';
 import { endToEnd } from './scenarios/e2e';
+import { SWEEPS } from './scenarios/sweeps';
 import { expressFloor, nodeHttpFloor } from './scenarios/floor';
 import { api1, api100, bridge1, bridge100 } from './scenarios/http';
 import { kafkaConsumerPerf, kafkaProducerPerf, prefill } from './scenarios/kafka-tools';
@@ -66,6 +67,7 @@ export const SCENARIOS: Scenario[] = [
   producerSigterm,
   rebalanceSigterm,
   rebalanceSigkill,
+  ...SWEEPS,
 ];
 
 const CONSUMER_SCENARIOS = new Set([
@@ -74,6 +76,10 @@ const CONSUMER_SCENARIOS = new Set([
   'raw-consumer-json',
   'consumer',
 ]);
+
+function readsPrefilledTopic(scenario: Scenario): boolean {
+  return CONSUMER_SCENARIOS.has(scenario.id) || scenario.sweep?.sweep === 'consumer-partitions';
+}
 
 const started = Date.now();
 /** Set by SIGINT/SIGTERM: no further scenario starts. */
@@ -85,13 +91,18 @@ function log(line: string): void {
   );
 }
 
+/** The names a scenario answers to in --only: its id, its group, and "sweep" for a sweep's points. */
+function namesOf(scenario: Scenario): string[] {
+  return [scenario.id, scenario.group, ...(scenario.sweep ? ['sweep', scenario.sweep.sweep] : [])];
+}
+
 function select(only: string[] | undefined): Scenario[] {
   if (!only) return SCENARIOS;
-  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.id === name || s.group === name));
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => namesOf(s).includes(name)));
   if (unknown.length > 0) {
     throw new Error(`unknown scenario or group: ${unknown.join(', ')} (see --list)`);
   }
-  return SCENARIOS.filter((s) => only.includes(s.id) || only.includes(s.group));
+  return SCENARIOS.filter((s) => namesOf(s).some((name) => only.includes(name)));
 }
 
 function javaVersion(): string {
@@ -197,7 +208,7 @@ async function bench(options: Options): Promise<number> {
     log(`services run from a copy of the build: ${snapshotServices(buildCopy)}`);
     await createTopics(brokers, [DLQ_TOPIC], 1).catch(() => undefined);
     const prefilledTopic = `${runId}-prefilled`;
-    if (scenarios.some((s) => CONSUMER_SCENARIOS.has(s.id))) {
+    if (scenarios.some(readsPrefilledTopic)) {
       const count = profile.consume.warmup + profile.consume.messages;
       log(`filling ${prefilledTopic} with ${count} messages for the consumer scenarios`);
       ownTopics.push(prefilledTopic);

@@ -23,19 +23,19 @@ export function benchValue(seq = 0, sentAt = 0, bytes = VALUE_BYTES): BenchValue
 }
 
 /** The serialized value, as Kafka receives it. */
-export function benchValueText(seq = 0, sentAt = 0): string {
-  return JSON.stringify(benchValue(seq, sentAt));
+export function benchValueText(seq = 0, sentAt = 0, bytes = VALUE_BYTES): string {
+  return JSON.stringify(benchValue(seq, sentAt, bytes));
 }
 
 /** Body of `POST /v1/topics/{topic}/messages` with `count` keyless messages. */
-export function apiBody(count: number): string {
-  const value = benchValueText();
+export function apiBody(count: number, valueBytes = VALUE_BYTES): string {
+  const value = benchValueText(0, 0, valueBytes);
   return `{"messages":[${Array.from({ length: count }, () => `{"value":${value}}`).join(',')}]}`;
 }
 
 /** Body of the Bridge's `POST /topics/{topic}` (application/vnd.kafka.json.v2+json). */
-export function bridgeBody(count: number): string {
-  const value = benchValueText();
+export function bridgeBody(count: number, valueBytes = VALUE_BYTES): string {
+  const value = benchValueText(0, 0, valueBytes);
   return `{"records":[${Array.from({ length: count }, () => `{"value":${value}}`).join(',')}]}`;
 }
 

@@ -5,8 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Figures, Group, Scenario } from './scenario';
+import type { Figures, Group, Scenario, SweepPoint } from './scenario';
 import { spread, type Spread } from './stats';
+import { writeSweepCharts } from './sweep-charts';
 
 export interface RunRecord {
   round: number;
@@ -38,6 +39,7 @@ export interface Row {
   runs: RunRecord[];
   summary: Record<string, Spread>;
   ratios: RatioSummary[];
+  sweep?: SweepPoint;
 }
 
 export interface TargetResult {
@@ -70,6 +72,8 @@ export interface Report {
   settings: Record<string, string | number>;
   rows: Row[];
   targets: TargetResult[];
+  /** The sweep charts written next to results.md (file names). */
+  charts?: Array<{ file: string; title: string }>;
 }
 
 interface FieldFormat {
@@ -134,6 +138,7 @@ export function buildRow(scenario: Scenario, runs: RunRecord[], unavailable?: st
     runs,
     summary,
     ratios: [],
+    ...(scenario.sweep ? { sweep: scenario.sweep } : {}),
   };
 }
 
@@ -411,6 +416,14 @@ export function toMarkdown(report: Report): string {
     for (const t of report.targets.filter((target) => target.issue === issue))
       lines.push(`- **${t.status}** — ${t.target}: ${t.detail}`);
   }
+  if (report.charts && report.charts.length > 0) {
+    lines.push('');
+    lines.push('## How cost grows');
+    lines.push('');
+    lines.push('The sweeps (rows 8 to 10), drawn from their medians:');
+    lines.push('');
+    for (const chart of report.charts) lines.push(`- [${chart.title}](${chart.file})`);
+  }
   const notes = report.rows.flatMap((r) =>
     r.runs.flatMap((run) => run.notes.map((n) => `${r.id} run ${run.round}: ${n}`)),
   );
@@ -433,6 +446,7 @@ export function toMarkdown(report: Report): string {
 
 export function writeReport(report: Report, outDir: string): { json: string; markdown: string } {
   mkdirSync(outDir, { recursive: true });
+  report.charts = writeSweepCharts(report.rows, outDir).map(({ file, title }) => ({ file, title }));
   const json = join(outDir, 'results.json');
   const markdown = join(outDir, 'results.md');
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);

@@ -31,7 +31,7 @@ export interface Measurement {
 }
 
 export type Group =
-  'kafka-tools' | 'raw' | 'api' | 'floor' | 'bridge' | 'consumer' | 'e2e' | 'lifecycle';
+  'kafka-tools' | 'raw' | 'api' | 'floor' | 'bridge' | 'consumer' | 'e2e' | 'lifecycle' | 'sweep';
 
 export interface Ratio {
   /** e.g. "ours ÷ raw kafkajs" */
@@ -40,6 +40,15 @@ export interface Ratio {
   over: string;
   /** The figure compared on both sides; each scenario's primary figure when not given. */
   field?: string;
+}
+
+/** A scenario that is one point of a sweep: how a figure grows with one setting. */
+export interface SweepPoint {
+  sweep: 'value-size' | 'concurrency' | 'consumer-partitions';
+  /** The line of the chart this point belongs to, e.g. "our API". */
+  series: string;
+  /** The setting swept: value bytes, connections, partitions consumed at once. */
+  x: number;
 }
 
 export interface Scenario {
@@ -54,6 +63,7 @@ export interface Scenario {
   /** Larger is better (throughput) or smaller is better (latency, pauses). */
   better: 'higher' | 'lower';
   ratios?: Ratio[];
+  sweep?: SweepPoint;
   /** A reason the scenario cannot run here (e.g. the Bridge's jars are missing). */
   unavailable?(ctx: Context): string | undefined;
   run(ctx: Context): Promise<Measurement>;

@@ -7,14 +7,16 @@
 import { BRIDGE_CONTENT_TYPE, startBridge } from '../bridge/bridge';
 import { messagesIn, withTopic } from '../lib/kafka';
 import { failedRequests, runLoad, type LoadConfig, type LoadResult } from '../lib/load';
-import { apiBody, bridgeBody } from '../lib/payload';
+import { apiBody, bridgeBody, VALUE_BYTES } from '../lib/payload';
 import { cpuSecondsOf, histogramDelta, histogramMean, histogramOf, type Sample } from '../lib/prom';
 import type { Context, Figures, Measurement, Scenario } from '../lib/scenario';
 import { startProducer } from '../lib/services';
 
-interface Shape {
+export interface Shape {
   perRequest: number;
   connections: number;
+  /** Bytes of each message's value; 1 KiB unless a sweep says otherwise. */
+  valueBytes?: number;
   counts: (ctx: Context) => { warmupRequests: number; requests: number };
 }
 
@@ -27,9 +29,14 @@ export const SHAPE_B: Shape = { perRequest: 1, connections: 64, counts: (ctx) =>
 
 const BATCH_METRIC = 'event_pipeline_producer_batch_messages';
 
-export function loadFigures(result: LoadResult, perRequest: number): Figures {
+export function loadFigures(
+  result: LoadResult,
+  perRequest: number,
+  valueBytes = VALUE_BYTES,
+): Figures {
   const messages = result.requests * perRequest;
   return {
+    mbPerSec: (result.requestsPerSec * perRequest * valueBytes) / 1e6,
     loadCpuUsPerMsg: messages > 0 ? (result.cpuSec * 1e6) / messages : undefined,
     msgsPerSec: result.requestsPerSec * perRequest,
     reqPerSec: result.requestsPerSec,
@@ -57,7 +64,7 @@ export async function warmThenMeasure(
   return { warmup, measured };
 }
 
-async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measurement> {
+export async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measurement> {
   const topic = ctx.unique(id);
   return withTopic(ctx.brokers, topic, async () => {
     const label = `${id}-${ctx.round}`;
@@ -73,7 +80,7 @@ async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measureme
         {
           url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
           headers: { 'content-type': 'application/json' },
-          body: apiBody(shape.perRequest),
+          body: apiBody(shape.perRequest, shape.valueBytes),
           connections: shape.connections,
         },
         shape.counts(ctx),
@@ -99,7 +106,7 @@ async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measureme
       }
       return {
         figures: {
-          ...loadFigures(measured, shape.perRequest),
+          ...loadFigures(measured, shape.perRequest, shape.valueBytes),
           batchMean: delta ? histogramMean(delta) : undefined,
           // The service's CPU between the scrapes around the measured run.
           cpuUsPerMsg:
@@ -118,7 +125,7 @@ async function runApi(ctx: Context, shape: Shape, id: string): Promise<Measureme
   });
 }
 
-async function runBridge(ctx: Context, shape: Shape, id: string): Promise<Measurement> {
+export async function runBridge(ctx: Context, shape: Shape, id: string): Promise<Measurement> {
   if (!('libs' in ctx.bridge)) throw new Error(ctx.bridge.unavailable);
   const { libs } = ctx.bridge;
   const topic = ctx.unique(id);
@@ -131,7 +138,7 @@ async function runBridge(ctx: Context, shape: Shape, id: string): Promise<Measur
         {
           url: `${bridge.url}/topics/${topic}`,
           headers: { 'content-type': BRIDGE_CONTENT_TYPE },
-          body: bridgeBody(shape.perRequest),
+          body: bridgeBody(shape.perRequest, shape.valueBytes),
           connections: shape.connections,
         },
         shape.counts(ctx),
@@ -140,7 +147,7 @@ async function runBridge(ctx: Context, shape: Shape, id: string): Promise<Measur
       const inTopic = await messagesIn(ctx.brokers, topic);
       return {
         figures: {
-          ...loadFigures(measured, shape.perRequest),
+          ...loadFigures(measured, shape.perRequest, shape.valueBytes),
           lostMessages: Math.max(0, acked * shape.perRequest - inTopic),
         },
       };

@@ -6,18 +6,21 @@
 import { consumerSpec, producerSpec } from '../../services/common/config';
 import { recordBytes } from '../../services/producer/kafka/placement';
 import { PARTITIONS, withTopic } from '../lib/kafka';
-import { benchValueText } from '../lib/payload';
-import type { Scenario } from '../lib/scenario';
+import { benchValueText, VALUE_BYTES } from '../lib/payload';
+import type { Context, Measurement, Scenario } from '../lib/scenario';
 import { runWorker } from '../lib/worker';
 import type { RawConsumerConfig, RawProducerConfig, RawResult } from '../workers/raw-kafkajs';
 
 /** Messages per Kafka request our batcher builds at most, with its default limits. */
-export function ourBatchMessages(): number {
+export function ourBatchMessages(valueBytes = VALUE_BYTES): number {
   const maxMessages = producerSpec.BATCH_MAX_MESSAGES.defaultValue ?? 2000;
   const maxBytes = producerSpec.BATCH_MAX_BYTES.defaultValue ?? 1_048_576;
   return Math.max(
     1,
-    Math.min(maxMessages, Math.floor(maxBytes / recordBytes(null, benchValueText(), undefined))),
+    Math.min(
+      maxMessages,
+      Math.floor(maxBytes / recordBytes(null, benchValueText(0, 0, valueBytes), undefined)),
+    ),
   );
 }
 
@@ -34,31 +37,45 @@ export const rawProducer: Scenario = {
   primary: 'msgsPerSec',
   better: 'higher',
   ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-producer-perf' }],
-  async run(ctx) {
-    return withTopic(ctx.brokers, ctx.unique('raw-produce'), async (topic) => {
-      const config: RawProducerConfig = {
-        kind: 'producer',
-        brokers: ctx.brokers,
-        topic,
-        partitions: PARTITIONS,
-        batchMessages: ourBatchMessages(),
-        chunk: 100,
-        warmupMessages: ctx.profile.rawProducer.warmup,
-        messages: ctx.profile.rawProducer.messages,
-      };
-      const result = await runWorker<RawResult>(`raw-producer-${ctx.round}`, 'raw-kafkajs', config);
-      return {
-        figures: {
-          msgsPerSec: result.messagesPerSec,
-          sendP50Ms: result.sendMs?.p50,
-          sendP99Ms: result.sendMs?.p99,
-          cpuUsPerMsg: (result.cpuSec * 1e6) / result.messages,
-          batchMean: config.batchMessages,
-        },
-      };
-    });
-  },
+  run: (ctx) =>
+    runRawProducer(ctx, 'raw-producer', VALUE_BYTES, {
+      warmup: ctx.profile.rawProducer.warmup,
+      messages: ctx.profile.rawProducer.messages,
+    }),
 };
+
+/** Raw kafkajs producing `valueBytes` values in batches as large as our batcher's. */
+export async function runRawProducer(
+  ctx: Context,
+  id: string,
+  valueBytes: number,
+  counts: { warmup: number; messages: number },
+): Promise<Measurement> {
+  return withTopic(ctx.brokers, ctx.unique(id), async (topic) => {
+    const config: RawProducerConfig = {
+      kind: 'producer',
+      brokers: ctx.brokers,
+      topic,
+      partitions: PARTITIONS,
+      batchMessages: ourBatchMessages(valueBytes),
+      valueBytes,
+      chunk: 100,
+      warmupMessages: counts.warmup,
+      messages: counts.messages,
+    };
+    const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
+    return {
+      figures: {
+        msgsPerSec: result.messagesPerSec,
+        mbPerSec: (result.messagesPerSec * valueBytes) / 1e6,
+        sendP50Ms: result.sendMs?.p50,
+        sendP99Ms: result.sendMs?.p99,
+        cpuUsPerMsg: (result.cpuSec * 1e6) / result.messages,
+        batchMean: config.batchMessages,
+      },
+    };
+  });
+}
 
 function rawConsumerScenario(parseJson: boolean): Scenario {
   const id = parseJson ? 'raw-consumer-json' : 'raw-consumer';
@@ -71,25 +88,33 @@ function rawConsumerScenario(parseJson: boolean): Scenario {
     primary: 'msgsPerSec',
     better: 'higher',
     ratios: [{ label: "raw kafkajs ÷ Kafka's tool", over: 'kafka-consumer-perf' }],
-    async run(ctx) {
-      const config: RawConsumerConfig = {
-        kind: 'consumer',
-        brokers: ctx.brokers,
-        topic: ctx.prefilledTopic,
-        groupId: ctx.unique(id),
-        partitionsConsumedConcurrently: ourConsumerConcurrency(),
-        parseJson,
-        warmupMessages: ctx.profile.consume.warmup,
-        messages: ctx.profile.consume.messages,
-        timeoutMs: 240_000,
-      };
-      const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
-      return {
-        figures: {
-          msgsPerSec: result.messagesPerSec,
-          cpuUsPerMsg: (result.cpuSec * 1e6) / result.messages,
-        },
-      };
+    run: (ctx) => runRawConsumer(ctx, id, parseJson, ourConsumerConcurrency()),
+  };
+}
+
+/** Raw kafkajs reading the prefilled topic, `concurrently` partitions at once. */
+export async function runRawConsumer(
+  ctx: Context,
+  id: string,
+  parseJson: boolean,
+  concurrently: number,
+): Promise<Measurement> {
+  const config: RawConsumerConfig = {
+    kind: 'consumer',
+    brokers: ctx.brokers,
+    topic: ctx.prefilledTopic,
+    groupId: ctx.unique(id),
+    partitionsConsumedConcurrently: concurrently,
+    parseJson,
+    warmupMessages: ctx.profile.consume.warmup,
+    messages: ctx.profile.consume.messages,
+    timeoutMs: 240_000,
+  };
+  const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
+  return {
+    figures: {
+      msgsPerSec: result.messagesPerSec,
+      cpuUsPerMsg: (result.cpuSec * 1e6) / result.messages,
     },
   };
 }

@@ -20,6 +20,7 @@ export interface RawProducerConfig {
   topic: string;
   partitions: number;
   batchMessages: number;
+  valueBytes: number;
   /** Consecutive messages sent to one partition before moving to the next. */
   chunk: number;
   warmupMessages: number;
@@ -62,7 +63,7 @@ async function produce(config: RawProducerConfig): Promise<RawResult> {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const value = benchValueText();
+  const value = benchValueText(0, 0, config.valueBytes);
   let next = 0;
   const batch = (): Message[] =>
     Array.from({ length: config.batchMessages }, () => {

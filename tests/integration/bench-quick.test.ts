@@ -34,6 +34,26 @@ const SCENARIOS = [
   'producer-sigterm',
   'rebalance-sigterm',
   'rebalance-sigkill',
+  // How cost grows (issue 17): value size, connections, partitions consumed at once.
+  ...['100B', '1KiB', '10KiB', '100KiB'].flatMap((size) => [
+    `size-raw-${size}`,
+    `size-api-${size}`,
+    `size-bridge-${size}`,
+  ]),
+  ...[1, 4, 16, 64, 256].map((connections) => `connections-api-${connections}`),
+  ...[1, 3, 6].flatMap((partitions) => [
+    `raw-consumer-json-partitions-${partitions}`,
+    `consumer-partitions-${partitions}`,
+  ]),
+];
+
+const CHARTS = [
+  'sweep-value-size-cpu.svg',
+  'sweep-value-size-throughput.svg',
+  'sweep-connections-throughput.svg',
+  'sweep-connections-latency.svg',
+  'sweep-consumer-throughput.svg',
+  'sweep-consumer-cpu.svg',
 ];
 
 interface Spread {
@@ -45,6 +65,7 @@ interface Spread {
 
 interface Row {
   id: string;
+  ref: string;
   group: string;
   primary: string;
   status: 'ok' | 'failed' | 'unavailable';
@@ -213,27 +234,42 @@ test('ratios name what they compare and are computed where both sides ran', () =
 
 test('the Markdown table has a line per scenario, and no process was left running', () => {
   const markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
-  for (const ref of [
-    '1a',
-    '2a',
-    '3a',
-    '4a',
-    '3b',
-    '3c',
-    '3d',
-    '4b',
-    '1b',
-    '2b',
-    '2c',
-    '5',
-    '6',
-    '7a',
-    '7b',
-    '7c',
-  ]) {
-    expect(markdown).toContain(`| ${ref} |`);
-  }
+  for (const { ref } of results.rows) expect(markdown).toContain(`| ${ref} |`);
+  expect(results.rows.map((row) => row.ref)).toEqual(
+    expect.arrayContaining([
+      '1a',
+      '2a',
+      '3a',
+      '3b',
+      '3c',
+      '3d',
+      '4a',
+      '4b',
+      '5',
+      '6',
+      '7a',
+      '8a',
+      '9a',
+      '10a',
+    ]),
+  );
   expect(markdown).toContain('## Targets (issue 17)');
   expect(markdown).toContain('## Targets (issue 7)');
   expect(output).not.toContain('still running after');
+});
+
+test('each sweep has its charts next to results.md, linked from it, with a line drawn', () => {
+  const markdown = readFileSync(join(outDir, 'results.md'), 'utf8');
+  expect(markdown).toContain('## How cost grows');
+  for (const chart of CHARTS) {
+    const svg = readFileSync(join(outDir, chart), 'utf8');
+    const svgDocument =
+      svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') && svg.trimEnd().endsWith('</svg>');
+    expect({ chart, svgDocument }).toEqual({ chart, svgDocument: true });
+    expect({ chart, lines: (svg.match(/<polyline/g) ?? []).length > 0 }).toEqual({
+      chart,
+      lines: true,
+    });
+    expect(markdown).toContain(`](${chart})`);
+  }
 });
