@@ -27,13 +27,13 @@ export interface LineChart {
   series: ChartSeries[];
 }
 
-const WIDTH = 640;
+const WIDTH = 760;
 const HEIGHT = 400;
 /** The plot area; the legend takes the column right of it. */
 const PLOT = { left: 72, top: 44, right: 490, bottom: 340 } as const;
 /** Keeps the first and last x ticks off the frame, so their points do not sit on the y axis. */
 const X_INSET = 12;
-const LEGEND = { left: 506, top: 52, rowHeight: 18, nameLength: 20 } as const;
+const LEGEND = { left: 506, top: 52, rowHeight: 18, nameLength: 34 } as const;
 const MAX_DATA_X_TICKS = 12;
 const X_TICK_TARGET = 6;
 const Y_TICK_TARGET = 5;

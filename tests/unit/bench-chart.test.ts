@@ -67,7 +67,7 @@ function tickNumbers(svg: string, className: string): number[] {
 function expectWellFormedSvg(svg: string): void {
   expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
   expect(svg.endsWith('</svg>')).toBe(true);
-  expect(svg).toContain('viewBox="0 0 640 400"');
+  expect(svg).toContain('viewBox="0 0 760 400"');
   expect(tagImbalance(svg)).toBeUndefined();
   // Every & starts an entity, and no < or > is left inside text or attributes.
   expect(svg).not.toMatch(/&(?!(amp|lt|gt|quot|apos);)/);
@@ -78,7 +78,7 @@ describe('bench sweep line charts', () => {
   test('render a well-formed SVG with a title, axis labels, white background and a legend', () => {
     const svg = renderLineChart(sizeSweep());
     expectWellFormedSvg(svg);
-    expect(svg).toContain('<rect width="640" height="400" fill="#ffffff"/>');
+    expect(svg).toContain('<rect width="760" height="400" fill="#ffffff"/>');
     expect(svg).toContain('>Throughput by value size</text>');
     expect(svg).toContain('>value size</text>');
     expect(svg).toContain('>messages/s</text>');
