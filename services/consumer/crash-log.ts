@@ -5,13 +5,10 @@
  * joined: a Kafka that has just started answers COORDINATOR_LOAD_IN_PROGRESS for a moment, and
  * a normal start must not warn. That is said at info.
  */
-import { kafkaErrorTypes } from '../common/kafka-error-types';
+import { kafkaErrorTypes, kafkaErrorTypesOfCodes } from '../common/kafka-error-types';
 
-const COORDINATOR_STARTING = new Set([
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR',
-]);
+/** COORDINATOR_LOAD_IN_PROGRESS (14), COORDINATOR_NOT_AVAILABLE (15), NOT_COORDINATOR (16). */
+const COORDINATOR_STARTING = kafkaErrorTypesOfCodes([14, 15, 16]);
 
 export interface CrashLog {
   level: 'info' | 'warn' | 'error';
