@@ -44,6 +44,9 @@ import { producerSigterm, rebalanceSigkill, rebalanceSigterm } from './scenarios
 import {
   ourBatchMessages,
   ourConsumerConcurrency,
+  platformaticConsumer,
+  platformaticConsumerJson,
+  platformaticProducer,
   rawConsumer,
   rawConsumerJson,
   rawProducer,
@@ -53,6 +56,7 @@ import {
 export const SCENARIOS: Scenario[] = [
   kafkaProducerPerf,
   rawProducer,
+  platformaticProducer,
   api100,
   bridge100,
   api1,
@@ -62,6 +66,8 @@ export const SCENARIOS: Scenario[] = [
   kafkaConsumerPerf,
   rawConsumer,
   rawConsumerJson,
+  platformaticConsumer,
+  platformaticConsumerJson,
   ourConsumer,
   endToEnd,
   producerSigterm,
@@ -74,6 +80,8 @@ const CONSUMER_SCENARIOS = new Set([
   'kafka-consumer-perf',
   'raw-consumer',
   'raw-consumer-json',
+  'platformatic-consumer',
+  'platformatic-consumer-json',
   'consumer',
 ]);
 

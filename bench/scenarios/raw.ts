@@ -44,12 +44,16 @@ export const rawProducer: Scenario = {
     }),
 };
 
-/** Raw kafkajs producing `valueBytes` values in batches as large as our batcher's. */
+/** The client a raw row runs on, each in its own worker (bench/workers/raw-*.ts). */
+export type RawClient = 'raw-kafkajs' | 'raw-platformatic';
+
+/** A raw client producing `valueBytes` values in batches as large as our batcher's. */
 export async function runRawProducer(
   ctx: Context,
   id: string,
   valueBytes: number,
   counts: { warmup: number; messages: number },
+  client: RawClient = 'raw-kafkajs',
 ): Promise<Measurement> {
   return withTopic(ctx.brokers, ctx.unique(id), async (topic) => {
     const config: RawProducerConfig = {
@@ -63,7 +67,7 @@ export async function runRawProducer(
       warmupMessages: counts.warmup,
       messages: counts.messages,
     };
-    const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
+    const result = await runWorker<RawResult>(`${id}-${ctx.round}`, client, config);
     return {
       figures: {
         msgsPerSec: result.messagesPerSec,
@@ -92,12 +96,13 @@ function rawConsumerScenario(parseJson: boolean): Scenario {
   };
 }
 
-/** Raw kafkajs reading the prefilled topic, `concurrently` partitions at once. */
+/** A raw client reading the prefilled topic (kafkajs: `concurrently` partitions at once). */
 export async function runRawConsumer(
   ctx: Context,
   id: string,
   parseJson: boolean,
   concurrently: number,
+  client: RawClient = 'raw-kafkajs',
 ): Promise<Measurement> {
   const config: RawConsumerConfig = {
     kind: 'consumer',
@@ -110,7 +115,7 @@ export async function runRawConsumer(
     messages: ctx.profile.consume.messages,
     timeoutMs: 240_000,
   };
-  const result = await runWorker<RawResult>(`${id}-${ctx.round}`, 'raw-kafkajs', config);
+  const result = await runWorker<RawResult>(`${id}-${ctx.round}`, client, config);
   return {
     figures: {
       msgsPerSec: result.messagesPerSec,
@@ -118,6 +123,52 @@ export async function runRawConsumer(
     },
   };
 }
+
+/**
+ * 2d–2f. The same work on @platformatic/kafka: what another pure-JavaScript client costs,
+ * beside kafkajs (which the services use).
+ */
+export const platformaticProducer: Scenario = {
+  id: 'platformatic-producer',
+  ref: '2d',
+  title: `raw @platformatic/kafka producer (idempotent, acks=all, batches of ${ourBatchMessages()})`,
+  group: 'raw',
+  primary: 'msgsPerSec',
+  better: 'higher',
+  ratios: [
+    { label: '÷ raw kafkajs', over: 'raw-producer' },
+    { label: 'CPU per message ÷ raw kafkajs', over: 'raw-producer', field: 'cpuUsPerMsg' },
+  ],
+  run: (ctx) =>
+    runRawProducer(
+      ctx,
+      'platformatic-producer',
+      VALUE_BYTES,
+      { warmup: ctx.profile.rawProducer.warmup, messages: ctx.profile.rawProducer.messages },
+      'raw-platformatic',
+    ),
+};
+
+function platformaticConsumerScenario(parseJson: boolean): Scenario {
+  const id = parseJson ? 'platformatic-consumer-json' : 'platformatic-consumer';
+  const over = parseJson ? 'raw-consumer-json' : 'raw-consumer';
+  return {
+    id,
+    ref: parseJson ? '2f' : '2e',
+    title: `raw @platformatic/kafka consumer, ${parseJson ? 'JSON.parse of each value' : 'no-op'} (a message stream)`,
+    group: 'raw',
+    primary: 'msgsPerSec',
+    better: 'higher',
+    ratios: [
+      { label: `÷ ${over}`, over },
+      { label: `CPU per message ÷ ${over}`, over, field: 'cpuUsPerMsg' },
+    ],
+    run: (ctx) => runRawConsumer(ctx, id, parseJson, 1, 'raw-platformatic'),
+  };
+}
+
+export const platformaticConsumer = platformaticConsumerScenario(false);
+export const platformaticConsumerJson = platformaticConsumerScenario(true);
 
 export const rawConsumer = rawConsumerScenario(false);
 

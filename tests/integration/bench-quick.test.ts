@@ -20,6 +20,7 @@ const RUN = join(ROOT, 'dist', 'bench', 'run.js');
 const SCENARIOS = [
   'kafka-producer-perf',
   'raw-producer',
+  'platformatic-producer',
   'api-100x32',
   'bridge-100x32',
   'api-1x64',
@@ -29,6 +30,8 @@ const SCENARIOS = [
   'kafka-consumer-perf',
   'raw-consumer',
   'raw-consumer-json',
+  'platformatic-consumer',
+  'platformatic-consumer-json',
   'consumer',
   'e2e',
   'producer-sigterm',
@@ -181,6 +184,9 @@ test('each measured row has its figures, no errors and nothing lost', () => {
     'raw-producer',
     'raw-consumer',
     'raw-consumer-json',
+    'platformatic-producer',
+    'platformatic-consumer',
+    'platformatic-consumer-json',
     'consumer',
     'api-1x64',
     'http-floor-1x64',
@@ -213,6 +219,9 @@ test('ratios name what they compare and are computed where both sides ran', () =
     ['api-1x64', 'http-floor-1x64'],
     ['api-1x64', 'express-floor-1x64'],
     ['express-floor-1x64', 'http-floor-1x64'],
+    ['platformatic-producer', 'raw-producer'],
+    ['platformatic-consumer', 'raw-consumer'],
+    ['platformatic-consumer-json', 'raw-consumer-json'],
   ] as const) {
     expect({ id, over, ratio: cpuRatio(id, over) }).toEqual({
       id,
@@ -239,6 +248,9 @@ test('the Markdown table has a line per scenario, and no process was left runnin
     expect.arrayContaining([
       '1a',
       '2a',
+      '2d',
+      '2e',
+      '2f',
       '3a',
       '3b',
       '3c',
