@@ -75,28 +75,15 @@ export function createProducerMetrics(
     observeHttp(method, route, status, seconds) {
       const label = METHODS.has(method) ? method : 'OTHER';
       const series = `${label} ${route}`;
-      const answered = `${series} ${status}`;
-      let counter = requestSeries.get(answered);
-      if (!counter) {
-        counter = requests.labels({ method: label, route, status: String(status) });
-        requestSeries.set(answered, counter);
-      }
-      counter.inc();
-      let histogram = durationSeries.get(series);
-      if (!histogram) {
-        histogram = duration.labels(label, route);
-        durationSeries.set(series, histogram);
-      }
-      histogram.observe(seconds);
+      cached(requestSeries, `${series} ${status}`, () =>
+        requests.labels({ method: label, route, status: String(status) }),
+      ).inc();
+      cached(durationSeries, series, () => duration.labels(label, route)).observe(seconds);
     },
     countProduced(topic, result, messages) {
-      const key = `${topic}\u0000${result}`;
-      let counter = producedSeries.get(key);
-      if (!counter) {
-        counter = produced.labels({ topic, result });
-        producedSeries.set(key, counter);
-      }
-      counter.inc(messages);
+      cached(producedSeries, `${topic}\u0000${result}`, () =>
+        produced.labels({ topic, result }),
+      ).inc(messages);
     },
     observeBatch(topic, messages) {
       batch.observe({ topic }, messages);
@@ -105,4 +92,14 @@ export function createProducerMetrics(
       bufferedMessages = read;
     },
   };
+}
+
+/** The series bound to `key`, bound on first use. */
+function cached<S>(cache: Map<string, S>, key: string, bind: () => S): S {
+  let series = cache.get(key);
+  if (series === undefined) {
+    series = bind();
+    cache.set(key, series);
+  }
+  return series;
 }
