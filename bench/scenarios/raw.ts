@@ -9,7 +9,7 @@ import { PARTITIONS, withTopic } from '../lib/kafka';
 import { benchValueText, VALUE_BYTES } from '../lib/payload';
 import type { Context, Measurement, Scenario } from '../lib/scenario';
 import { runWorker } from '../lib/worker';
-import type { RawConsumerConfig, RawProducerConfig, RawResult } from '../workers/raw-kafkajs';
+import type { RawConsumerConfig, RawProducerConfig, RawResult } from '../lib/raw-client';
 
 /** Messages per Kafka request our batcher builds at most, with its default limits. */
 export function ourBatchMessages(valueBytes = VALUE_BYTES): number {

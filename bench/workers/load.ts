@@ -2,10 +2,11 @@
  * The load generator, in its own process (forked by bench/lib/load.ts) so that it does not
  * share an event loop with the bench or the service under test: autocannon with keep-alive
  * connections, a warm-up run, then the measured run. Receives its LoadConfig over IPC,
- * answers with a LoadResult; a 'stop' message ends a duration-bound run early.
+ * answers with a LoadResult; a 'stop' control ends a duration-bound run early.
  */
 import autocannon from 'autocannon';
 import { benchValue, nowMs } from '../lib/payload';
+import { serveWorker } from '../lib/serve-worker';
 import { cpuSeconds } from '../lib/stats';
 
 export interface LoadConfig {
@@ -40,8 +41,6 @@ export interface LoadResult {
   firstMeasuredSeq: number;
   nextSeq: number;
 }
-
-type Message = { type: 'run'; config: LoadConfig } | { type: 'stop' };
 
 let seq = 0;
 let current: autocannon.Instance | undefined;
@@ -154,24 +153,9 @@ async function run(config: LoadConfig): Promise<LoadResult> {
   return summarize(result, firstMeasuredSeq, cpuSeconds(process.cpuUsage(cpuBefore)));
 }
 
-process.on('message', (message: Message) => {
-  if (message.type === 'stop') {
-    current?.stop();
-    return;
-  }
-  run(message.config)
-    .then((result) => process.send?.({ type: 'result', result }))
-    .catch((error: unknown) =>
-      process.send?.({
-        type: 'error',
-        message: error instanceof Error ? error.message : String(error),
-      }),
-    )
-    .finally(() => process.disconnect?.());
-});
-
-// The bench died: nothing to report to.
-process.on('disconnect', () => {
-  current?.stop();
-  setTimeout(() => process.exit(0), 100).unref();
+serveWorker(run, {
+  onControl: (message) => {
+    if ((message as { type?: unknown }).type === 'stop') current?.stop();
+  },
+  onDisconnect: () => current?.stop(),
 });

@@ -11,45 +11,18 @@
  *   work our default handler must do, and nothing else.
  */
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
+import {
+  chunkedPartition,
+  measureSends,
+  MeasureWindow,
+  parsesToObject,
+  type RawConfig,
+  type RawConsumerConfig,
+  type RawProducerConfig,
+  type RawResult,
+} from '../lib/raw-client';
 import { benchValueText } from '../lib/payload';
-import { cpuSeconds } from '../lib/stats';
-
-export interface RawProducerConfig {
-  kind: 'producer';
-  brokers: string[];
-  topic: string;
-  partitions: number;
-  batchMessages: number;
-  valueBytes: number;
-  /** Consecutive messages sent to one partition before moving to the next. */
-  chunk: number;
-  warmupMessages: number;
-  messages: number;
-}
-
-export interface RawConsumerConfig {
-  kind: 'consumer';
-  brokers: string[];
-  topic: string;
-  groupId: string;
-  partitionsConsumedConcurrently: number;
-  parseJson: boolean;
-  warmupMessages: number;
-  messages: number;
-  timeoutMs: number;
-}
-
-export interface RawResult {
-  messages: number;
-  seconds: number;
-  messagesPerSec: number;
-  /** CPU time (user + system) of this process in the measured part. */
-  cpuSec: number;
-  /** Producer: time of one sendBatch (ms). */
-  sendMs?: { p50: number; p99: number };
-}
-
-type Config = RawProducerConfig | RawConsumerConfig;
+import { serveWorker } from '../lib/serve-worker';
 
 function client(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
@@ -65,41 +38,16 @@ async function produce(config: RawProducerConfig): Promise<RawResult> {
   await producer.connect();
   const value = benchValueText(0, 0, config.valueBytes);
   let next = 0;
-  const batch = (): Message[] =>
-    Array.from({ length: config.batchMessages }, () => {
-      const partition = Math.floor(next / config.chunk) % config.partitions;
-      next += 1;
-      return { value, partition };
-    });
-  const sendUntil = async (total: number, times?: number[]) => {
-    for (let sent = 0; sent < total;) {
-      const messages = batch().slice(0, total - sent);
-      const started = performance.now();
-      await producer.sendBatch({ acks: -1, topicMessages: [{ topic: config.topic, messages }] });
-      times?.push(performance.now() - started);
-      sent += messages.length;
-    }
+  const send = (count: number) => {
+    const messages: Message[] = Array.from({ length: count }, () => ({
+      value,
+      partition: chunkedPartition(config, next++),
+    }));
+    return producer.sendBatch({ acks: -1, topicMessages: [{ topic: config.topic, messages }] });
   };
   try {
-    await firstSendAccepted(() =>
-      producer.sendBatch({ acks: -1, topicMessages: [{ topic: config.topic, messages: batch() }] }),
-    );
-    await sendUntil(config.warmupMessages);
-    const times: number[] = [];
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    await sendUntil(config.messages, times);
-    const seconds = (performance.now() - started) / 1000;
-    const cpuSec = cpuSeconds(process.cpuUsage(cpuBefore));
-    times.sort((a, b) => a - b);
-    const at = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0;
-    return {
-      messages: config.messages,
-      seconds,
-      messagesPerSec: config.messages / seconds,
-      cpuSec,
-      sendMs: { p50: at(0.5), p99: at(0.99) },
-    };
+    await firstSendAccepted(() => send(config.batchMessages));
+    return await measureSends(config, send);
   } finally {
     await producer.disconnect();
   }
@@ -126,69 +74,29 @@ async function firstSendAccepted(send: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/** 1 for a value that parses to an object, as the bench's values do. */
-function parseValue(value: Buffer | null): number {
-  if (value === null) return 0;
-  const parsed: unknown = JSON.parse(value.toString('utf8'));
-  return typeof parsed === 'object' && parsed !== null ? 1 : 0;
-}
-
 async function consume(config: RawConsumerConfig): Promise<RawResult> {
   const consumer = client(config.brokers).consumer({
     groupId: config.groupId,
     allowAutoTopicCreation: false,
   });
-  const target = config.warmupMessages + config.messages;
-  let count = 0;
   // Summed from the parsed values so the parse cannot be optimized away.
   let parsed = 0;
-  let startedAt: number | undefined;
-  let countAtStart = 0;
-  let cpuBefore: NodeJS.CpuUsage | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
-    type Measured = { messages: number; seconds: number; cpuSec: number };
-    const measured = await new Promise<Measured>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${count} of ${target} messages after ${config.timeoutMs} ms`)),
-        config.timeoutMs,
-      );
-      consumer
-        .run({
-          partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-          eachBatch: async ({ batch }) => {
-            if (config.parseJson) {
-              for (const message of batch.messages) parsed += parseValue(message.value);
-            }
-            count += batch.messages.length;
-            // Counted per batch: the window runs from the batch that crossed the warm-up
-            // count to the one that reached the target, and counts what lies between.
-            if (startedAt === undefined && count >= config.warmupMessages) {
-              startedAt = performance.now();
-              cpuBefore = process.cpuUsage();
-              countAtStart = count;
-            }
-            if (count >= target && startedAt !== undefined) {
-              clearTimeout(timer);
-              if (count === countAtStart) {
-                reject(
-                  new Error(
-                    'one fetch held both the warm-up and the measured messages: raise the count',
-                  ),
-                );
-                return;
-              }
-              resolve({
-                messages: count - countAtStart,
-                seconds: (performance.now() - startedAt) / 1000,
-                cpuSec: cpuSeconds(process.cpuUsage(cpuBefore)),
-              });
-            }
-          },
-        })
-        .catch(reject);
-    });
+    const window = new MeasureWindow(config);
+    consumer
+      .run({
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        eachBatch: async ({ batch }) => {
+          if (config.parseJson) {
+            for (const message of batch.messages) parsed += parsesToObject(message.value);
+          }
+          window.add(batch.messages.length);
+        },
+      })
+      .catch((error: unknown) => window.fail(error));
+    const measured = await window.measured;
     if (config.parseJson && parsed === 0) throw new Error('no value was parsed');
     return { ...measured, messagesPerSec: measured.messages / measured.seconds };
   } finally {
@@ -196,17 +104,6 @@ async function consume(config: RawConsumerConfig): Promise<RawResult> {
   }
 }
 
-process.once('message', (config: Config) => {
-  const work = config.kind === 'producer' ? produce(config) : consume(config);
-  work
-    .then((result) => process.send?.({ type: 'result', result }))
-    .catch((error: unknown) =>
-      process.send?.({
-        type: 'error',
-        message: error instanceof Error ? error.message : String(error),
-      }),
-    )
-    .finally(() => process.disconnect?.());
-});
-
-process.on('disconnect', () => setTimeout(() => process.exit(0), 2_000).unref());
+serveWorker((config: RawConfig) =>
+  config.kind === 'producer' ? produce(config) : consume(config),
+);
