@@ -35,7 +35,7 @@ import {
 import type { Context, Scenario } from './lib/scenario';
 import { ROOT, snapshotServices } from './lib/services';
 import { ourConsumer, DLQ_TOPIC } from './scenarios/consumer';
-import { endToEnd } from './scenarios/e2e';
+import { endToEnd, rawEndToEnd } from './scenarios/e2e';
 import { SWEEPS } from './scenarios/sweeps';
 import { expressFloor, nodeHttpFloor } from './scenarios/floor';
 import { api1, api100, bridge1, bridge100 } from './scenarios/http';
@@ -69,6 +69,7 @@ export const SCENARIOS: Scenario[] = [
   platformaticConsumer,
   platformaticConsumerJson,
   ourConsumer,
+  rawEndToEnd,
   endToEnd,
   producerSigterm,
   rebalanceSigterm,

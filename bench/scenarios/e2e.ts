@@ -5,17 +5,31 @@
  * handler (bench/e2e/latency-handler.ts), over the messages sent after the warm-up. The
  * consumer's own end_to_end_latency histogram (from the Kafka record timestamp, so without
  * the API's part) is shown beside it.
+ *
+ * 6b. The same rate and topic shape through raw kafkajs alone (bench/workers/raw-e2e.ts): a
+ * paced producer that coalesces as our batcher does, and an eachBatch consumer with our
+ * consumer's settings. What is left of row 6's latency once HTTP and our services are gone.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withTopic } from '../lib/kafka';
+import { PARTITIONS, withAdmin, withTopic } from '../lib/kafka';
 import { failedRequests, startLoad } from '../lib/load';
 import { getLogDir } from '../../scripts/lib/processes';
 import { histogramDelta, histogramOf, histogramQuantile, sumOf, type Sample } from '../lib/prom';
 import type { Scenario } from '../lib/scenario';
 import { latencyHandlerPath, startConsumer, startProducer } from '../lib/services';
 import { percentile } from '../lib/stats';
+import { startWorker } from '../lib/worker';
+import { consumerSpec } from '../../services/common/config';
+import { COMMIT_INTERVAL_MS } from '../../services/consumer/kafkajs-runner';
+import { ourConsumerConcurrency } from './raw';
+import type {
+  LatencyConsumerConfig,
+  LatencyResult,
+  PacedProducerConfig,
+  PacedProducerResult,
+} from '../workers/raw-e2e';
 import { DLQ_TOPIC } from './consumer';
 import { waitFor } from '../../scripts/lib/poll';
 
@@ -28,6 +42,7 @@ export const endToEnd: Scenario = {
   group: 'e2e',
   primary: 'p99Ms',
   better: 'lower',
+  ratios: [{ label: 'p99, ours ÷ raw kafkajs', over: 'raw-e2e' }],
   async run(ctx) {
     const { rate, warmupSec, durationSec } = ctx.profile.e2e;
     const topic = ctx.unique('e2e');
@@ -124,3 +139,77 @@ export const endToEnd: Scenario = {
     });
   },
 };
+
+export const rawEndToEnd: Scenario = {
+  id: 'raw-e2e',
+  ref: '6b',
+  title: 'end to end at 1,000 msgs/s, raw kafkajs: paced producer → eachBatch consumer (no HTTP)',
+  group: 'e2e',
+  primary: 'p99Ms',
+  better: 'lower',
+  async run(ctx) {
+    const { rate, warmupSec, durationSec } = ctx.profile.e2e;
+    const topic = ctx.unique('raw-e2e');
+    const groupId = ctx.unique('raw-e2e-group');
+    const label = `raw-e2e-${ctx.round}`;
+    const total = Math.round(rate * (warmupSec + durationSec));
+    return withTopic(ctx.brokers, topic, async () => {
+      const consumerConfig: LatencyConsumerConfig = {
+        kind: 'latency-consumer',
+        brokers: ctx.brokers,
+        topic,
+        groupId,
+        partitionsConsumedConcurrently: ourConsumerConcurrency(),
+        sessionTimeoutMs: consumerSpec.SESSION_TIMEOUT_MS.defaultValue ?? 30_000,
+        heartbeatIntervalMs: consumerSpec.HEARTBEAT_INTERVAL_MS.defaultValue ?? 3_000,
+        commitIntervalMs: COMMIT_INTERVAL_MS,
+        total,
+        firstMeasured: rate * warmupSec,
+        timeoutMs: (warmupSec + durationSec + 90) * 1000,
+      };
+      const consumer = startWorker<LatencyResult>(`${label}-consumer`, 'raw-e2e', consumerConfig);
+      try {
+        // Produced only once the group has settled, as row 6 waits for the consumer's readiness.
+        await waitFor('the raw consumer to join its group', () => groupSettled(ctx.brokers, groupId), {
+          timeoutMs: 90_000,
+          intervalMs: 200,
+          retryErrors: true,
+        });
+        const producerConfig: PacedProducerConfig = {
+          kind: 'paced-producer',
+          brokers: ctx.brokers,
+          topic,
+          partitions: PARTITIONS,
+          rate,
+          seconds: warmupSec + durationSec,
+        };
+        const produced = await startWorker<PacedProducerResult>(
+          `${label}-producer`,
+          'raw-e2e',
+          producerConfig,
+        ).result;
+        const latency = await consumer.result;
+        return {
+          figures: {
+            p50Ms: latency.p50Ms,
+            p99Ms: latency.p99Ms,
+            maxMs: latency.maxMs,
+            msgsPerSec: rate,
+            measured: latency.measured,
+            duplicates: latency.duplicates,
+            batchMean: produced.sent / produced.sends,
+          },
+        };
+      } finally {
+        await consumer.proc.stop('SIGTERM', 5_000);
+      }
+    });
+  },
+};
+
+/** True once the group is Stable with a member (the consumer holds its partitions). */
+async function groupSettled(brokers: string[], groupId: string): Promise<true | undefined> {
+  const { groups } = await withAdmin(brokers, (admin) => admin.describeGroups([groupId]));
+  const group = groups[0];
+  return group?.state === 'Stable' && group.members.length > 0 ? true : undefined;
+}

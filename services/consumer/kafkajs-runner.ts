@@ -44,7 +44,7 @@ export interface RunnerOptions {
 type Headers = Record<string, Buffer | Buffer[] | undefined>;
 
 /** Longest time a handled offset stays uncommitted inside a long batch. */
-const COMMIT_INTERVAL_MS = 1000;
+export const COMMIT_INTERVAL_MS = 1000;
 
 /** How often a long batch stops to heartbeat and commit what it resolved. */
 const HOUSEKEEPING_INTERVAL_MS = 200;

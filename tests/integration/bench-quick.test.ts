@@ -33,6 +33,7 @@ const SCENARIOS = [
   'platformatic-consumer',
   'platformatic-consumer-json',
   'consumer',
+  'raw-e2e',
   'e2e',
   'producer-sigterm',
   'rebalance-sigterm',
@@ -198,6 +199,11 @@ test('each measured row has its figures, no errors and nothing lost', () => {
   const e2e = results.rows.find((r) => r.id === 'e2e');
   expect(e2e?.summary['p50Ms']?.median).toEqual(expect.any(Number));
   expect(e2e?.summary['measured']?.median).toBeGreaterThan(0);
+  // The Kafka leg alone, at the same rate: every message it sent was measured once.
+  const rawE2e = results.rows.find((r) => r.id === 'raw-e2e');
+  expect(rawE2e?.summary['p99Ms']?.median).toEqual(expect.any(Number));
+  expect(rawE2e?.summary['measured']?.median).toBeGreaterThan(0);
+  expect(rawE2e?.summary['duplicates']?.median).toBe(0);
 });
 
 test('ratios name what they compare and are computed where both sides ran', () => {
@@ -207,6 +213,7 @@ test('ratios name what they compare and are computed where both sides ran', () =
   expect(ratio('raw-producer', 'kafka-producer-perf')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('consumer', 'raw-consumer')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('consumer', 'raw-consumer-json')?.spread?.median).toEqual(expect.any(Number));
+  expect(ratio('e2e', 'raw-e2e')?.spread?.median).toEqual(expect.any(Number));
   expect(ratio('api-100x32', 'bridge-100x32')?.label).toBe('ours ÷ Bridge');
   // CPU per message against the same round's reference (issue 17's targets are such ratios).
   const cpuRatio = (id: string, over: string) =>
@@ -259,6 +266,7 @@ test('the Markdown table has a line per scenario, and no process was left runnin
       '4b',
       '5',
       '6',
+      '6b',
       '7a',
       '8a',
       '9a',

@@ -1,0 +1,179 @@
+/**
+ * The Kafka leg of the end-to-end scenario without our services (forked twice by
+ * bench/scenarios/e2e.ts): what kafkajs and this machine's broker give at the same rate, so a
+ * reader sees which part of row 6's latency is ours.
+ *
+ * - paced-producer: builds `rate` messages a second, each stamped with the time it was built,
+ *   and sends what is waiting as one sendBatch whenever no send is in flight (how our batcher
+ *   coalesces, without HTTP); idempotent, acks=all, one request in flight, as our API.
+ * - latency-consumer: a fresh group from the earliest offset with our consumer's settings
+ *   (partitions at once, heartbeat, fetch wait, commit interval); notes for every message how
+ *   long ago it was built, after a JSON.parse of its value (the work of our default handler).
+ */
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { benchValueText, nowMs } from '../lib/payload';
+import { serveWorker } from '../lib/serve-worker';
+import { percentile } from '../lib/stats';
+
+export interface PacedProducerConfig {
+  kind: 'paced-producer';
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  rate: number;
+  seconds: number;
+}
+
+export interface LatencyConsumerConfig {
+  kind: 'latency-consumer';
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  commitIntervalMs: number;
+  /** Messages the producer sends (seq 0 to total - 1). */
+  total: number;
+  /** The first seq after the warm-up. */
+  firstMeasured: number;
+  timeoutMs: number;
+}
+
+export interface PacedProducerResult {
+  sent: number;
+  sends: number;
+}
+
+export interface LatencyResult {
+  measured: number;
+  duplicates: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function client(brokers: string[]): Kafka {
+  return new Kafka({ clientId: 'bench-raw-e2e', brokers, logLevel: logLevel.NOTHING });
+}
+
+async function producePaced(config: PacedProducerConfig): Promise<PacedProducerResult> {
+  const producer = client(config.brokers).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  const total = Math.round(config.rate * config.seconds);
+  let built = 0;
+  let sends = 0;
+  let waiting: Message[] = [];
+  let inFlight: Promise<void> | undefined;
+  let failed: unknown;
+  const flush = () => {
+    if (inFlight || waiting.length === 0) return;
+    const messages = waiting;
+    waiting = [];
+    sends += 1;
+    inFlight = producer
+      .sendBatch({ acks: -1, topicMessages: [{ topic: config.topic, messages }] })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          failed ??= error;
+        },
+      )
+      .finally(() => {
+        inFlight = undefined;
+        flush();
+      });
+  };
+  try {
+    const started = performance.now();
+    while (built < total && failed === undefined) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * config.rate) / 1000));
+      for (; built < due; built += 1) {
+        waiting.push({
+          value: benchValueText(built, nowMs()),
+          partition: built % config.partitions,
+        });
+      }
+      flush();
+      await new Promise((done) => setTimeout(done, 1));
+    }
+    while ((inFlight || waiting.length > 0) && failed === undefined) {
+      flush();
+      await inFlight;
+    }
+    if (failed !== undefined) throw failed;
+    return { sent: built, sends };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyResult> {
+  const consumer = client(config.brokers).consumer({
+    groupId: config.groupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: config.heartbeatIntervalMs,
+    maxWaitTimeInMs: Math.min(config.heartbeatIntervalMs, 5000),
+    allowAutoTopicCreation: false,
+  });
+  const latencyBySeq = new Float64Array(config.total).fill(Number.NaN);
+  let seen = 0;
+  let duplicates = 0;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${seen} of ${config.total} messages after ${config.timeoutMs} ms`)),
+        config.timeoutMs,
+      );
+      consumer
+        .run({
+          partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+          autoCommitInterval: config.commitIntervalMs,
+          eachBatch: async ({ batch }) => {
+            for (const message of batch.messages) {
+              if (message.value === null) continue;
+              const arrived = nowMs();
+              const { seq, sentAt } = JSON.parse(message.value.toString('utf8')) as {
+                seq: number;
+                sentAt: number;
+              };
+              if (!Number.isNaN(latencyBySeq[seq] ?? 0)) {
+                duplicates += 1;
+                continue;
+              }
+              latencyBySeq[seq] = arrived - sentAt;
+              seen += 1;
+            }
+            if (seen === config.total) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  const measured = Array.from(latencyBySeq.subarray(config.firstMeasured)).sort((a, b) => a - b);
+  return {
+    measured: measured.length,
+    duplicates,
+    p50Ms: percentile(measured, 50) ?? Number.NaN,
+    p99Ms: percentile(measured, 99) ?? Number.NaN,
+    maxMs: measured.at(-1) ?? Number.NaN,
+  };
+}
+
+serveWorker(
+  (
+    config: PacedProducerConfig | LatencyConsumerConfig,
+  ): Promise<PacedProducerResult | LatencyResult> =>
+    config.kind === 'paced-producer' ? producePaced(config) : consumeLatency(config),
+);
