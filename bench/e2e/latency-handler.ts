@@ -1,8 +1,9 @@
 /**
  * HANDLER_MODULE of the consumer in the end-to-end scenario: notes how long ago the message's
- * HTTP request was built (the load generator writes `sentAt`, epoch ms, into every value),
- * then hands the message to the default handler. Lines "seq latencyMs" go to the file named
- * by BENCH_LATENCY_FILE, appended every 200 ms and when the process exits.
+ * HTTP request was built (the load generator writes `sentAt`, epoch ms, into every value) and
+ * how long ago the producer's client stamped the record (its timestamp: the Kafka leg), then
+ * hands the message to the default handler. Lines "seq latencyMs kafkaLegMs" go to the file
+ * named by BENCH_LATENCY_FILE, appended every 200 ms and when the process exits.
  */
 import { appendFileSync } from 'node:fs';
 import { handle as defaultHandle } from '../../services/consumer/handler';
@@ -34,7 +35,8 @@ export const handle: Handler = async (message, context) => {
   const arrived = nowMs();
   const value = stamp(message.value);
   if (value && value.sentAt > 0 && context.attempt === 1) {
-    pending.push(`${value.seq} ${(arrived - value.sentAt).toFixed(3)}`);
+    const kafkaLeg = arrived - message.timestamp;
+    pending.push(`${value.seq} ${(arrived - value.sentAt).toFixed(3)} ${kafkaLeg.toFixed(3)}`);
   }
   await defaultHandle(message, context);
 };

@@ -43,3 +43,17 @@ export function bridgeBody(count: number, valueBytes = VALUE_BYTES): string {
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/**
+ * Body of one request carrying `count` messages numbered from `firstSeq`, each stamped with
+ * the time it was built (the end-to-end scenario's latency starts there).
+ */
+export function timestampedBody(firstSeq: number, count: number, format: 'api' | 'bridge'): string {
+  const items: string[] = [];
+  for (let seq = firstSeq; seq < firstSeq + count; seq += 1) {
+    items.push(`{"value":${benchValueText(seq, nowMs())}}`);
+  }
+  return format === 'api'
+    ? `{"messages":[${items.join(',')}]}`
+    : `{"records":[${items.join(',')}]}`;
+}

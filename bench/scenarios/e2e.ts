@@ -1,10 +1,12 @@
 /**
- * 6. End to end at a fixed rate: 1,000 messages/s (one per request, paced by autocannon)
- * through our API into a 6-partition topic, read by our consumer. Latency from the moment
- * the load generator built the HTTP request (a timestamp in the value) to the consumer's
- * handler (bench/e2e/latency-handler.ts), over the messages sent after the warm-up. The
- * consumer's own end_to_end_latency histogram (from the Kafka record timestamp, so without
- * the API's part) is shown beside it.
+ * 6. End to end at a fixed rate: 1,000 messages/s (one per request, spread evenly by
+ * bench/workers/paced-load.ts) through our API into a 6-partition topic, read by our
+ * consumer. Latency from the moment the load generator built the HTTP request (a timestamp in
+ * the value) to the consumer's handler (bench/e2e/latency-handler.ts), over the messages sent
+ * after the warm-up; and its Kafka leg, from the record's timestamp (set by the producer's
+ * kafkajs when it built the request, to the millisecond). The consumer's own
+ * end_to_end_latency histogram (from the same timestamp; its first bucket ends at 5 ms) is
+ * shown beside it.
  *
  * 6b. The same rate and topic shape through raw kafkajs alone (bench/workers/raw-e2e.ts): a
  * paced producer that coalesces as our batcher does, and an eachBatch consumer with our
@@ -14,7 +16,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PARTITIONS, withAdmin, withTopic } from '../lib/kafka';
-import { failedRequests, startLoad } from '../lib/load';
+import { failedRequests, startPacedLoad } from '../lib/load';
 import { getLogDir } from '../../scripts/lib/processes';
 import { histogramDelta, histogramOf, histogramQuantile, sumOf, type Sample } from '../lib/prom';
 import type { Scenario } from '../lib/scenario';
@@ -34,6 +36,7 @@ import { DLQ_TOPIC } from './consumer';
 import { waitFor } from '../../scripts/lib/poll';
 
 const E2E_METRIC = 'event_pipeline_end_to_end_latency_seconds';
+const API_DURATION_METRIC = 'event_pipeline_http_request_duration_seconds';
 
 export const endToEnd: Scenario = {
   id: 'e2e',
@@ -63,20 +66,21 @@ export const endToEnd: Scenario = {
         label: `producer-${label}`,
       });
       try {
-        const load = startLoad(label, {
+        const load = startPacedLoad(label, {
           url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
           headers: { 'content-type': 'application/json' },
-          timestamped: { messagesPerRequest: 1, format: 'api' },
-          // Enough connections that the per-connection share of the rate (autocannon paces each
-          // connection) stays well above one request per round trip.
+          messagesPerRequest: 1,
+          format: 'api',
+          // As many connections as the single-message rows; at this rate most stay idle.
           connections: 64,
-          warmupRequests: 0,
           durationSec: warmupSec + durationSec,
-          overallRate: rate,
+          warmupSec,
+          rate,
         });
         await sleep(warmupSec * 1000);
         const before: Sample[] = await consumer.metrics();
-        const result = await load.result;
+        const apiBefore: Sample[] = await producer.metrics();
+        const result = await load;
         const acked = result.statusCodes['200'] ?? 0;
         if (acked === 0) {
           throw new Error(
@@ -95,20 +99,25 @@ export const endToEnd: Scenario = {
           { timeoutMs: 60_000, intervalMs: 200, retryErrors: true },
         );
         const after = await consumer.metrics();
+        const apiAfter = await producer.metrics();
         await sleep(400); // the handler's file is appended every 200 ms
         const firstMeasured = rate * warmupSec;
         const seen = new Set<number>();
         let duplicates = 0;
         const latencies: number[] = [];
+        const kafkaLegs: number[] = [];
         for (const line of readFileSync(latencyFile, 'utf8').split('\n')) {
-          const [seq, ms] = line.split(' ').map(Number);
+          const [seq, ms, kafkaLeg] = line.split(' ').map(Number);
           if (seq === undefined || ms === undefined || Number.isNaN(seq) || Number.isNaN(ms))
             continue;
           if (seen.has(seq)) duplicates += 1;
           seen.add(seq);
-          if (seq >= firstMeasured) latencies.push(ms);
+          if (seq < firstMeasured) continue;
+          latencies.push(ms);
+          if (kafkaLeg !== undefined && !Number.isNaN(kafkaLeg)) kafkaLegs.push(kafkaLeg);
         }
         latencies.sort((a, b) => a - b);
+        kafkaLegs.sort((a, b) => a - b);
         const histogram = histogramOf(after, E2E_METRIC, { topic });
         const delta = histogram
           ? histogramDelta(histogram, histogramOf(before, E2E_METRIC, { topic }))
@@ -117,6 +126,11 @@ export const endToEnd: Scenario = {
           const value = delta ? histogramQuantile(delta, q) : undefined;
           return value === undefined ? undefined : value * 1000;
         };
+        const apiDuration = histogramOf(apiAfter, API_DURATION_METRIC);
+        const apiDelta = apiDuration
+          ? histogramDelta(apiDuration, histogramOf(apiBefore, API_DURATION_METRIC))
+          : undefined;
+        const apiP99 = apiDelta ? histogramQuantile(apiDelta, 0.99) : undefined;
         return {
           figures: {
             p50Ms: percentile(latencies, 50),
@@ -125,6 +139,9 @@ export const endToEnd: Scenario = {
             msgsPerSec: result.requestsPerSec,
             httpP50Ms: result.latencyMs.p50,
             httpP99Ms: result.latencyMs.p99,
+            apiP99Ms: apiP99 === undefined ? undefined : apiP99 * 1000,
+            kafkaLegP50Ms: percentile(kafkaLegs, 50),
+            kafkaLegP99Ms: percentile(kafkaLegs, 99),
             consumerP50Ms: seconds(0.5),
             consumerP99Ms: seconds(0.99),
             errors: failedRequests(result),
@@ -170,11 +187,15 @@ export const rawEndToEnd: Scenario = {
       const consumer = startWorker<LatencyResult>(`${label}-consumer`, 'raw-e2e', consumerConfig);
       try {
         // Produced only once the group has settled, as row 6 waits for the consumer's readiness.
-        await waitFor('the raw consumer to join its group', () => groupSettled(ctx.brokers, groupId), {
-          timeoutMs: 90_000,
-          intervalMs: 200,
-          retryErrors: true,
-        });
+        await waitFor(
+          'the raw consumer to join its group',
+          () => groupSettled(ctx.brokers, groupId),
+          {
+            timeoutMs: 90_000,
+            intervalMs: 200,
+            retryErrors: true,
+          },
+        );
         const producerConfig: PacedProducerConfig = {
           kind: 'paced-producer',
           brokers: ctx.brokers,
@@ -194,6 +215,8 @@ export const rawEndToEnd: Scenario = {
             p50Ms: latency.p50Ms,
             p99Ms: latency.p99Ms,
             maxMs: latency.maxMs,
+            kafkaLegP50Ms: latency.kafkaLegP50Ms,
+            kafkaLegP99Ms: latency.kafkaLegP99Ms,
             msgsPerSec: rate,
             measured: latency.measured,
             duplicates: latency.duplicates,

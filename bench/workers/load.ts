@@ -1,28 +1,25 @@
 /**
  * The load generator, in its own process (forked by bench/lib/load.ts) so that it does not
  * share an event loop with the bench or the service under test: autocannon with keep-alive
- * connections, a warm-up run, then the measured run. Receives its LoadConfig over IPC,
- * answers with a LoadResult; a 'stop' control ends a duration-bound run early.
+ * connections, each sending its next request when the last one is answered (closed loop, as
+ * fast as the server goes), a warm-up run, then the measured run. Receives its LoadConfig
+ * over IPC, answers with a LoadResult; a 'stop' control ends a duration-bound run early.
+ * A load at a fixed rate is bench/workers/paced-load.ts.
  */
 import autocannon from 'autocannon';
-import { benchValue, nowMs } from '../lib/payload';
 import { serveWorker } from '../lib/serve-worker';
 import { cpuSeconds } from '../lib/stats';
 
 export interface LoadConfig {
   url: string;
   headers: Record<string, string>;
-  /** A fixed body for every request. */
-  body?: string;
-  /** Build each body with a sequence number and the send time (end-to-end latency). */
-  timestamped?: { messagesPerRequest: number; format: 'api' | 'bridge' };
+  /** The body of every request. */
+  body: string;
   connections: number;
   warmupRequests: number;
   /** Measured requests; or run for durationSec. */
   amount?: number;
   durationSec?: number;
-  /** Requests per second over all connections (paced load). */
-  overallRate?: number;
   timeoutSec?: number;
 }
 
@@ -37,26 +34,9 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** CPU time (user + system) this load generator spent in the measured run. */
   cpuSec: number;
-  /** With timestamped bodies: the first sequence number of the measured run. */
-  firstMeasuredSeq: number;
-  nextSeq: number;
 }
 
-let seq = 0;
 let current: autocannon.Instance | undefined;
-
-function timestampedBody(config: LoadConfig): string {
-  const spec = config.timestamped;
-  if (!spec) return config.body ?? '';
-  const items: string[] = [];
-  for (let i = 0; i < spec.messagesPerRequest; i += 1) {
-    items.push(`{"value":${JSON.stringify(benchValue(seq, nowMs()))}}`);
-    seq += 1;
-  }
-  return spec.format === 'api'
-    ? `{"messages":[${items.join(',')}]}`
-    : `{"records":[${items.join(',')}]}`;
-}
 
 interface Timed {
   result: autocannon.Result;
@@ -80,20 +60,7 @@ function runOnce(config: LoadConfig, amount: number | undefined): Promise<Timed>
       pipelining: 1,
       timeout: config.timeoutSec ?? 30,
       ...(amount !== undefined ? { amount } : { duration: config.durationSec ?? 10 }),
-      ...(config.overallRate !== undefined ? { overallRate: config.overallRate } : {}),
-      ...(config.timestamped
-        ? {
-            requests: [
-              {
-                method: 'POST',
-                setupRequest: (request: autocannon.Request) => ({
-                  ...request,
-                  body: timestampedBody(config),
-                }),
-              },
-            ],
-          }
-        : { body: config.body ?? '' }),
+      body: config.body,
     };
     let startAt = performance.now();
     let lastAt = startAt;
@@ -114,11 +81,7 @@ function runOnce(config: LoadConfig, amount: number | undefined): Promise<Timed>
   });
 }
 
-function summarize(
-  { result, responses, elapsedMs }: Timed,
-  firstMeasuredSeq: number,
-  cpuSec: number,
-): LoadResult {
+function summarize({ result, responses, elapsedMs }: Timed, cpuSec: number): LoadResult {
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
     statusCodes[code] = stat.count ?? 0;
@@ -140,17 +103,14 @@ function summarize(
     non2xx: result.non2xx,
     statusCodes,
     cpuSec,
-    firstMeasuredSeq,
-    nextSeq: seq,
   };
 }
 
 async function run(config: LoadConfig): Promise<LoadResult> {
   if (config.warmupRequests > 0) await runOnce(config, config.warmupRequests);
-  const firstMeasuredSeq = seq;
   const cpuBefore = process.cpuUsage();
   const result = await runOnce(config, config.amount);
-  return summarize(result, firstMeasuredSeq, cpuSeconds(process.cpuUsage(cpuBefore)));
+  return summarize(result, cpuSeconds(process.cpuUsage(cpuBefore)));
 }
 
 serveWorker(run, {

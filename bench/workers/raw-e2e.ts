@@ -51,6 +51,9 @@ export interface LatencyResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** From the record's timestamp (set by kafkajs when it built the request) to the handler. */
+  kafkaLegP50Ms: number;
+  kafkaLegP99Ms: number;
 }
 
 function client(brokers: string[]): Kafka {
@@ -121,6 +124,7 @@ async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyRes
     allowAutoTopicCreation: false,
   });
   const latencyBySeq = new Float64Array(config.total).fill(Number.NaN);
+  const kafkaLegBySeq = new Float64Array(config.total).fill(Number.NaN);
   let seen = 0;
   let duplicates = 0;
   try {
@@ -148,6 +152,7 @@ async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyRes
                 continue;
               }
               latencyBySeq[seq] = arrived - sentAt;
+              kafkaLegBySeq[seq] = arrived - Number(message.timestamp);
               seen += 1;
             }
             if (seen === config.total) {
@@ -161,13 +166,18 @@ async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyRes
   } finally {
     await consumer.disconnect();
   }
-  const measured = Array.from(latencyBySeq.subarray(config.firstMeasured)).sort((a, b) => a - b);
+  const sorted = (bySeq: Float64Array) =>
+    Array.from(bySeq.subarray(config.firstMeasured)).sort((a, b) => a - b);
+  const measured = sorted(latencyBySeq);
+  const kafkaLegs = sorted(kafkaLegBySeq);
   return {
     measured: measured.length,
     duplicates,
     p50Ms: percentile(measured, 50) ?? Number.NaN,
     p99Ms: percentile(measured, 99) ?? Number.NaN,
     maxMs: measured.at(-1) ?? Number.NaN,
+    kafkaLegP50Ms: percentile(kafkaLegs, 50) ?? Number.NaN,
+    kafkaLegP99Ms: percentile(kafkaLegs, 99) ?? Number.NaN,
   };
 }
 
