@@ -13,7 +13,9 @@ import { startService, waitUntilReady } from '../../scripts/lib/services';
 import { committedOffsets } from './consumer-helpers';
 import { freePort } from '../../scripts/lib/ports';
 
-jest.setTimeout(90_000);
+// Above the sum of the waits inside (readiness 60 s, commits 60 s, dead letters 30 s), so that
+// on a slow machine it is their message, not jest's, that says what did not happen.
+jest.setTimeout(180_000);
 
 const MB = 1024 * 1024;
 
@@ -165,10 +167,23 @@ test('each hostile record is processed or dead-lettered, bytes intact, and the p
       .filter((l) => l['level'] === 'fatal' || l['msg'] === 'consumer crashed for good');
     expect(ownErrors).toEqual([]);
     expect(await consumer.stop('SIGTERM')).toBe(0);
+  } catch (error) {
+    throw withConsumerWarnings(error, consumer.logs());
   } finally {
     await consumer.stop('SIGKILL');
   }
 });
+
+/** The failure with what the consumer warned about, for a run that cannot be repeated. */
+function withConsumerWarnings(error: unknown, logs: Array<Record<string, unknown>>): unknown {
+  const warnings = logs
+    .filter((l) => ['warn', 'error', 'fatal'].includes(String(l['level'])))
+    .slice(-20)
+    .map((l) => JSON.stringify({ msg: l['msg'], err: l['err'], offset: l['offset'] }));
+  if (!(error instanceof Error) || warnings.length === 0) return error;
+  error.message += `\nthe consumer's last warnings and errors:\n${warnings.join('\n')}`;
+  return error;
+}
 
 interface Letter {
   value: Buffer | null;

@@ -128,23 +128,31 @@ describe('safe idempotent writer', () => {
   });
 
   test('a send that outlives the timeout rejects once kafkajs gave up; the next one starts at once on a new producer', async () => {
-    const fake = fakeKafka();
-    const w = writer(fake.kafka, 50);
-    let firstEnded = false;
-    const first = w.send(batch('a')).finally(() => (firstEnded = true));
-    const second = w.send(batch('b'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // Timed out: the waiting send already went out through a new producer...
-    expect(valuesSent(fake.producers[1])).toEqual(['b']);
-    fake.producers[1]?.pending[0]?.('ok');
-    await expect(second).resolves.toHaveLength(1);
-    // ...but the timed-out one is reported only when kafkajs ends it (or after 5 × 50 ms).
-    expect(firstEnded).toBe(false);
-    expect(fake.producers[0]?.disconnected).toBe(false);
-    fake.producers[0]?.pending[0]?.(new Error('retries exhausted'));
-    await expect(first).rejects.toBeInstanceOf(SendTimeoutError);
-    await settle();
-    expect(fake.producers[0]?.disconnected).toBe(true);
+    // The clock is the test's: on a busy machine a real 50 ms timer could also expire the
+    // second send before the test ends it.
+    jest.useFakeTimers();
+    try {
+      const fake = fakeKafka();
+      const w = writer(fake.kafka, 50);
+      let firstEnded = false;
+      const first = w.send(batch('a')).finally(() => (firstEnded = true));
+      const second = w.send(batch('b'));
+      await jest.advanceTimersByTimeAsync(50);
+      // Timed out: the waiting send already went out through a new producer...
+      expect(valuesSent(fake.producers[1])).toEqual(['b']);
+      fake.producers[1]?.pending[0]?.('ok');
+      await expect(second).resolves.toHaveLength(1);
+      // ...but the timed-out one is reported only when kafkajs ends it (or after 5 × 50 ms).
+      await jest.advanceTimersByTimeAsync(100);
+      expect(firstEnded).toBe(false);
+      expect(fake.producers[0]?.disconnected).toBe(false);
+      fake.producers[0]?.pending[0]?.(new Error('retries exhausted'));
+      await expect(first).rejects.toBeInstanceOf(SendTimeoutError);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(fake.producers[0]?.disconnected).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('a timed-out send that kafkajs never ends is given up after five timeouts', async () => {
