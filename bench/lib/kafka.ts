@@ -14,6 +14,11 @@ export function benchKafka(brokers: string[], clientId = 'bench'): Kafka {
   });
 }
 
+/** kafkajs with its own defaults (the raw reference rows' client), silent. */
+export function rawKafka(brokers: string[], clientId: string): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
+}
+
 export async function withAdmin<T>(
   brokers: string[],
   use: (admin: Admin) => Promise<T>,

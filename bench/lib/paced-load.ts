@@ -11,7 +11,8 @@
  * "1,000 per second" load arrives as a burst at the top of each second.
  */
 import { Agent, request } from 'node:http';
-import { timestampedBody } from '../lib/payload';
+import { timestampedBody, type BodyFormat } from '../lib/payload';
+import { paceAt } from '../lib/pace';
 import { cpuSeconds, percentile } from '../lib/stats';
 import type { LoadResult } from '../workers/load';
 
@@ -25,7 +26,7 @@ export interface PacedLoadConfig {
   /** Requests sent in the first this many seconds are not in the latency figures. */
   warmupSec: number;
   messagesPerRequest: number;
-  format: 'api' | 'bridge';
+  format: BodyFormat;
   timeoutSec?: number;
 }
 
@@ -47,69 +48,64 @@ export async function runPacedLoad(config: PacedLoadConfig): Promise<PacedLoadRe
   let timeouts = 0;
   let non2xx = 0;
   let seq = 0;
-  let sent = 0;
   let settled = 0;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let lastAnsweredAt = started;
-  let answered = 0;
 
-  await new Promise<void>((allSettled) => {
-    const send = () => {
-      const body = timestampedBody(seq, config.messagesPerRequest, config.format);
-      seq += config.messagesPerRequest;
-      const sentAt = performance.now();
-      const measured = sentAt - started >= config.warmupSec * 1000;
-      let done = false;
-      const settle = (outcome: () => void) => {
-        if (done) return;
-        done = true;
-        outcome();
-        settled += 1;
-        if (settled === total) allSettled();
-      };
-      const req = request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          method: 'POST',
-          headers: { ...config.headers, 'content-length': Buffer.byteLength(body) },
-          timeout: timeoutMs,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            settle(() => {
-              const status = res.statusCode ?? 0;
-              lastAnsweredAt = performance.now();
-              answered += 1;
-              if (measured) latencies.push(lastAnsweredAt - sentAt);
-              statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
-              if (status < 200 || status > 299) non2xx += 1;
-            }),
-          );
-        },
-      );
-      req.on('timeout', () => {
-        settle(() => (timeouts += 1));
-        req.destroy();
-      });
-      req.on('error', () => settle(() => (errors += 1)));
-      req.end(body);
+  let everySettled: () => void = () => undefined;
+  const allSettled = new Promise<void>((resolve) => (everySettled = resolve));
+  if (total === 0) everySettled();
+  const send = () => {
+    const body = timestampedBody(seq, config.messagesPerRequest, config.format);
+    seq += config.messagesPerRequest;
+    const sentAt = performance.now();
+    const measured = sentAt - started >= config.warmupSec * 1000;
+    let done = false;
+    const settle = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      outcome();
+      settled += 1;
+      if (settled === total) everySettled();
     };
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * config.rate) / 1000));
-      for (; sent < due; sent += 1) send();
-      if (sent < total) setTimeout(tick, 1);
-    };
-    tick();
-  });
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: { ...config.headers, 'content-length': Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          settle(() => {
+            const status = res.statusCode ?? 0;
+            lastAnsweredAt = performance.now();
+            if (measured) latencies.push(lastAnsweredAt - sentAt);
+            statusCodes[String(status)] = (statusCodes[String(status)] ?? 0) + 1;
+            if (status < 200 || status > 299) non2xx += 1;
+          }),
+        );
+      },
+    );
+    req.on('timeout', () => {
+      settle(() => (timeouts += 1));
+      req.destroy();
+    });
+    req.on('error', () => settle(() => (errors += 1)));
+    req.end(body);
+  };
+  await paceAt(config.rate, total, send);
+  await allSettled;
   // The whole run's CPU: the warm-up is a small share of it at a fixed rate.
   const cpuSec = cpuSeconds(process.cpuUsage(cpuBefore));
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  const answered = Object.values(statusCodes).reduce((sum, count) => sum + count, 0);
   const at = (p: number) => percentile(latencies, p) ?? 0;
   const durationSec = (lastAnsweredAt - started) / 1000;
   return {

@@ -27,16 +27,22 @@ export function benchValueText(seq = 0, sentAt = 0, bytes = VALUE_BYTES): string
   return JSON.stringify(benchValue(seq, sentAt, bytes));
 }
 
-/** Body of `POST /v1/topics/{topic}/messages` with `count` keyless messages. */
-export function apiBody(count: number, valueBytes = VALUE_BYTES): string {
-  const value = benchValueText(0, 0, valueBytes);
-  return `{"messages":[${Array.from({ length: count }, () => `{"value":${value}}`).join(',')}]}`;
+/** The two request formats: our API's and the Strimzi Kafka Bridge's JSON embedded format. */
+export type BodyFormat = 'api' | 'bridge';
+
+/**
+ * A request body with one keyless message per serialized value: our API's
+ * `POST /v1/topics/{topic}/messages` (`messages`) or the Bridge's `POST /topics/{topic}`
+ * (`records`, application/vnd.kafka.json.v2+json).
+ */
+export function requestBody(values: readonly string[], format: BodyFormat): string {
+  const list = format === 'api' ? 'messages' : 'records';
+  return `{"${list}":[${values.map((value) => `{"value":${value}}`).join(',')}]}`;
 }
 
-/** Body of the Bridge's `POST /topics/{topic}` (application/vnd.kafka.json.v2+json). */
-export function bridgeBody(count: number, valueBytes = VALUE_BYTES): string {
-  const value = benchValueText(0, 0, valueBytes);
-  return `{"records":[${Array.from({ length: count }, () => `{"value":${value}}`).join(',')}]}`;
+/** A body of `count` copies of one value of `valueBytes` bytes. */
+export function fixedBody(count: number, format: BodyFormat, valueBytes = VALUE_BYTES): string {
+  return requestBody(Array<string>(count).fill(benchValueText(0, 0, valueBytes)), format);
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
@@ -48,12 +54,10 @@ export function nowMs(): number {
  * Body of one request carrying `count` messages numbered from `firstSeq`, each stamped with
  * the time it was built (the end-to-end scenario's latency starts there).
  */
-export function timestampedBody(firstSeq: number, count: number, format: 'api' | 'bridge'): string {
-  const items: string[] = [];
+export function timestampedBody(firstSeq: number, count: number, format: BodyFormat): string {
+  const values: string[] = [];
   for (let seq = firstSeq; seq < firstSeq + count; seq += 1) {
-    items.push(`{"value":${benchValueText(seq, nowMs())}}`);
+    values.push(benchValueText(seq, nowMs()));
   }
-  return format === 'api'
-    ? `{"messages":[${items.join(',')}]}`
-    : `{"records":[${items.join(',')}]}`;
+  return requestBody(values, format);
 }

@@ -9,7 +9,7 @@ import { producerSpec } from '../../services/common/config';
 import { forkTracked, type Tracked } from '../../scripts/lib/processes';
 import type { Context, Measurement, Scenario } from '../lib/scenario';
 import type { FloorConfig, FloorFramework, FloorReply } from '../workers/http-floor';
-import { apiBody } from '../lib/payload';
+import { fixedBody } from '../lib/payload';
 import { SHAPE_B, loadFigures, warmThenMeasure } from './http';
 
 const START_TIMEOUT_MS = 15_000;
@@ -74,7 +74,7 @@ async function runFloor(ctx: Context, framework: FloorFramework, id: string): Pr
       {
         url: `${server.url}/v1/topics/floor/messages`,
         headers: { 'content-type': 'application/json' },
-        body: apiBody(SHAPE_B.perRequest),
+        body: fixedBody(SHAPE_B.perRequest, 'api'),
         connections: SHAPE_B.connections,
       },
       SHAPE_B.counts(ctx),

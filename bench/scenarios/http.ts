@@ -7,7 +7,7 @@
 import { BRIDGE_CONTENT_TYPE, startBridge } from '../bridge/bridge';
 import { messagesIn, withTopic } from '../lib/kafka';
 import { failedRequests, runLoad, type LoadConfig, type LoadResult } from '../lib/load';
-import { apiBody, bridgeBody, VALUE_BYTES } from '../lib/payload';
+import { fixedBody, VALUE_BYTES } from '../lib/payload';
 import { cpuSecondsOf, histogramDelta, histogramMean, histogramOf, type Sample } from '../lib/prom';
 import type { Context, Figures, Measurement, Scenario } from '../lib/scenario';
 import { startProducer } from '../lib/services';
@@ -80,7 +80,7 @@ export async function runApi(ctx: Context, shape: Shape, id: string): Promise<Me
         {
           url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
           headers: { 'content-type': 'application/json' },
-          body: apiBody(shape.perRequest, shape.valueBytes),
+          body: fixedBody(shape.perRequest, 'api', shape.valueBytes),
           connections: shape.connections,
         },
         shape.counts(ctx),
@@ -138,7 +138,7 @@ export async function runBridge(ctx: Context, shape: Shape, id: string): Promise
         {
           url: `${bridge.url}/topics/${topic}`,
           headers: { 'content-type': BRIDGE_CONTENT_TYPE },
-          body: bridgeBody(shape.perRequest, shape.valueBytes),
+          body: fixedBody(shape.perRequest, 'bridge', shape.valueBytes),
           connections: shape.connections,
         },
         shape.counts(ctx),

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { consumerSpec } from '../../services/common/config';
 import { benchKafka, messagesIn, PARTITIONS, withTopic } from '../lib/kafka';
 import { startLoad } from '../lib/load';
-import { apiBody, benchValueText } from '../lib/payload';
+import { benchValueText, fixedBody } from '../lib/payload';
 import { sumOf } from '../lib/prom';
 import type { Context, Measurement, Scenario } from '../lib/scenario';
 import { startConsumer, startProducer, type RunningService } from '../lib/services';
@@ -41,7 +41,7 @@ export const producerSigterm: Scenario = {
         const load = startLoad(label, {
           url: `${producer.apiUrl}/v1/topics/${topic}/messages`,
           headers: { 'content-type': 'application/json' },
-          body: apiBody(SHAPE_A.perRequest),
+          body: fixedBody(SHAPE_A.perRequest, 'api'),
           connections: SHAPE_A.connections,
           warmupRequests: 0,
           durationSec: ctx.profile.lifecycle.loadBeforeSignalMs / 1000 + 60,

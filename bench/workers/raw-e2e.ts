@@ -10,8 +10,12 @@
  *   (partitions at once, heartbeat, fetch wait, commit interval); notes for every message how
  *   long ago it was built, after a JSON.parse of its value (the work of our default handler).
  */
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import { IDEMPOTENT_PRODUCER_SETTINGS } from '../../services/common/safe-idempotent-writer';
+import { consumerSettings } from '../../services/consumer/kafkajs-runner';
+import { rawKafka } from '../lib/kafka';
 import { benchValueText, nowMs } from '../lib/payload';
+import { paceAt } from '../lib/pace';
 import { serveWorker } from '../lib/serve-worker';
 import { percentile } from '../lib/stats';
 
@@ -56,16 +60,8 @@ export interface LatencyResult {
   kafkaLegP99Ms: number;
 }
 
-function client(brokers: string[]): Kafka {
-  return new Kafka({ clientId: 'bench-raw-e2e', brokers, logLevel: logLevel.NOTHING });
-}
-
 async function producePaced(config: PacedProducerConfig): Promise<PacedProducerResult> {
-  const producer = client(config.brokers).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
+  const producer = rawKafka(config.brokers, 'bench-raw-e2e').producer(IDEMPOTENT_PRODUCER_SETTINGS);
   await producer.connect();
   const total = Math.round(config.rate * config.seconds);
   let built = 0;
@@ -92,18 +88,13 @@ async function producePaced(config: PacedProducerConfig): Promise<PacedProducerR
       });
   };
   try {
-    const started = performance.now();
-    while (built < total && failed === undefined) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * config.rate) / 1000));
-      for (; built < due; built += 1) {
-        waiting.push({
-          value: benchValueText(built, nowMs()),
-          partition: built % config.partitions,
-        });
-      }
-      flush();
-      await new Promise((done) => setTimeout(done, 1));
-    }
+    built = await paceAt(
+      config.rate,
+      total,
+      (seq) =>
+        waiting.push({ value: benchValueText(seq, nowMs()), partition: seq % config.partitions }),
+      { afterTick: flush, stopped: () => failed !== undefined },
+    );
     while ((inFlight || waiting.length > 0) && failed === undefined) {
       flush();
       await inFlight;
@@ -116,13 +107,9 @@ async function producePaced(config: PacedProducerConfig): Promise<PacedProducerR
 }
 
 async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyResult> {
-  const consumer = client(config.brokers).consumer({
-    groupId: config.groupId,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: config.heartbeatIntervalMs,
-    maxWaitTimeInMs: Math.min(config.heartbeatIntervalMs, 5000),
-    allowAutoTopicCreation: false,
-  });
+  const consumer = rawKafka(config.brokers, 'bench-raw-e2e').consumer(
+    consumerSettings(config.groupId, config.sessionTimeoutMs, config.heartbeatIntervalMs),
+  );
   const latencyBySeq = new Float64Array(config.total).fill(Number.NaN);
   const kafkaLegBySeq = new Float64Array(config.total).fill(Number.NaN);
   let seen = 0;

@@ -10,7 +10,9 @@
  *   as our consumer handles; with `parseJson`, the handler parses every value as JSON, the
  *   work our default handler must do, and nothing else.
  */
-import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import { IDEMPOTENT_PRODUCER_SETTINGS } from '../../services/common/safe-idempotent-writer';
+import { rawKafka } from '../lib/kafka';
 import {
   chunkedPartition,
   measureSends,
@@ -24,17 +26,8 @@ import {
 import { benchValueText } from '../lib/payload';
 import { serveWorker } from '../lib/serve-worker';
 
-function client(brokers: string[]): Kafka {
-  return new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
-}
-
 async function produce(config: RawProducerConfig): Promise<RawResult> {
-  const producer = client(config.brokers).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = rawKafka(config.brokers, 'bench-raw').producer(IDEMPOTENT_PRODUCER_SETTINGS);
   await producer.connect();
   const value = benchValueText(0, 0, config.valueBytes);
   let next = 0;
@@ -75,7 +68,7 @@ async function firstSendAccepted(send: () => Promise<unknown>): Promise<void> {
 }
 
 async function consume(config: RawConsumerConfig): Promise<RawResult> {
-  const consumer = client(config.brokers).consumer({
+  const consumer = rawKafka(config.brokers, 'bench-raw').consumer({
     groupId: config.groupId,
     allowAutoTopicCreation: false,
   });

@@ -25,6 +25,8 @@ import type { CommonConfig } from './config';
 export { Kafka, CompressionTypes, ConfigResourceTypes } from 'kafkajs';
 export type {
   Producer,
+  ProducerConfig,
+  ConsumerConfig,
   RecordMetadata,
   Consumer,
   EachBatchPayload,

@@ -28,10 +28,24 @@ import {
   defaultPartitioner,
   type Kafka,
   type Producer,
+  type ProducerConfig,
   type RecordMetadata,
   type RetryOptions,
 } from './kafka';
 import type { Logger } from './logger';
+
+/**
+ * Every producer's settings but its retries. The bench's raw kafkajs rows use them too, so
+ * that the client's cost is measured as our services configure it.
+ */
+export const IDEMPOTENT_PRODUCER_SETTINGS: Readonly<ProducerConfig> = {
+  idempotent: true,
+  // Also what kafkajs' idempotent producer does per broker; stated so nobody raises it.
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  // Murmur2, as Java clients; records that carry their partition do not use it.
+  createPartitioner: defaultPartitioner,
+};
 
 /** What one send carries: kafkajs' ProducerBatch (acks, ack timeout, compression, records). */
 export type WriterBatch = Parameters<Producer['sendBatch']>[0];
@@ -209,15 +223,7 @@ export class SafeIdempotentWriter {
     producersCreated += 1;
     const id = producersCreated;
     const { kafka, logger, retry } = this.options;
-    const producer = kafka.producer({
-      idempotent: true,
-      // Also what kafkajs' idempotent producer does per broker; stated so nobody raises it.
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry,
-      // Murmur2, as Java clients; records that carry their partition do not use it.
-      createPartitioner: defaultPartitioner,
-    });
+    const producer = kafka.producer({ ...IDEMPOTENT_PRODUCER_SETTINGS, retry });
     const generation: Generation = {
       id,
       producer,

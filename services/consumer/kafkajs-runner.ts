@@ -17,7 +17,13 @@
  * keeps its partitions.
  */
 import type { CheckResult } from '../common/health';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from '../common/kafka';
+import type {
+  Consumer,
+  ConsumerConfig,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+} from '../common/kafka';
 import type { Logger } from '../common/logger';
 import { crashLog } from './crash-log';
 import type { ConsumedMessage } from './message';
@@ -49,6 +55,25 @@ export const COMMIT_INTERVAL_MS = 1000;
 /** How often a long batch stops to heartbeat and commit what it resolved. */
 const HOUSEKEEPING_INTERVAL_MS = 200;
 
+/**
+ * The group member's settings; the bench's end-to-end reference row uses them too, so that
+ * its Kafka leg is fetched as ours is.
+ */
+export function consumerSettings(
+  groupId: string,
+  sessionTimeoutMs: number,
+  heartbeatIntervalMs: number,
+): ConsumerConfig {
+  return {
+    groupId,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: heartbeatIntervalMs,
+    // An idle fetch returns at least this often, so a rebalance is noticed quickly.
+    maxWaitTimeInMs: Math.min(heartbeatIntervalMs, 5000),
+    allowAutoTopicCreation: false,
+  };
+}
+
 export function toConsumedMessage(
   topic: string,
   partition: number,
@@ -78,14 +103,9 @@ export class ConsumerRunner {
   private fatal: Error | undefined;
 
   constructor(private readonly options: RunnerOptions) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs,
-      // An idle fetch returns at least this often, so a rebalance is noticed quickly.
-      maxWaitTimeInMs: Math.min(options.heartbeatIntervalMs, 5000),
-      allowAutoTopicCreation: false,
-    });
+    this.consumer = options.kafka.consumer(
+      consumerSettings(options.groupId, options.sessionTimeoutMs, options.heartbeatIntervalMs),
+    );
     this.watchEvents();
   }
 
