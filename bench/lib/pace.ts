@@ -1,6 +1,6 @@
 /**
- * The one pacing loop of the fixed-rate loads: the i-th of `total` items is due i/rate seconds
- * after the start; every millisecond the items that fell due are emitted, in order, then
+ * The one pacing loop of the fixed-rate loads: item i (from 0) of `total` is due (i + 1)/rate
+ * seconds after the start; every millisecond the items that fell due are emitted, in order, then
  * `afterTick` runs (to send what the tick built). An item is never emitted before it is due;
  * one that falls behind (a busy event loop) is emitted at the next tick.
  */

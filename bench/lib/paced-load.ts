@@ -3,7 +3,7 @@
  * evenly over time (the next one is due every 1/rate s, checked each millisecond), whether or
  * not the earlier ones were answered (open loop), over a pool of keep-alive connections; a due
  * request that finds every connection busy waits for one, and that wait counts in its
- * latency (requests sent during the warm-up are answered but not in the figures). Each body
+ * latency (requests due during the warm-up are answered but not in the figures). Each body
  * carries its messages' sequence numbers and the time it was built.
  *
  * autocannon's rate (`overallRate`) is a quota per connection per second: every connection
@@ -23,7 +23,7 @@ export interface PacedLoadConfig {
   /** Requests per second, over all connections. */
   rate: number;
   durationSec: number;
-  /** Requests sent in the first this many seconds are not in the latency figures. */
+  /** Requests due in the first this many seconds are not in the latency figures. */
   warmupSec: number;
   messagesPerRequest: number;
   format: BodyFormat;
@@ -56,11 +56,13 @@ export async function runPacedLoad(config: PacedLoadConfig): Promise<PacedLoadRe
   let everySettled: () => void = () => undefined;
   const allSettled = new Promise<void>((resolve) => (everySettled = resolve));
   if (total === 0) everySettled();
-  const send = () => {
+  // The warm-up is the requests due in its first seconds, whenever a busy machine sent them.
+  const warmupRequests = Math.round(config.rate * config.warmupSec);
+  const send = (index: number) => {
     const body = timestampedBody(seq, config.messagesPerRequest, config.format);
     seq += config.messagesPerRequest;
     const sentAt = performance.now();
-    const measured = sentAt - started >= config.warmupSec * 1000;
+    const measured = index >= warmupRequests;
     let done = false;
     const settle = (outcome: () => void) => {
       if (done) return;

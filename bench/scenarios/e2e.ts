@@ -24,7 +24,6 @@ import { latencyHandlerPath, startConsumer, startProducer } from '../lib/service
 import { percentile } from '../lib/stats';
 import { startWorker } from '../lib/worker';
 import { consumerSpec } from '../../services/common/config';
-import { COMMIT_INTERVAL_MS } from '../../services/consumer/kafkajs-runner';
 import { ourConsumerConcurrency } from './raw';
 import type {
   LatencyConsumerConfig,
@@ -179,7 +178,7 @@ export const rawEndToEnd: Scenario = {
         partitionsConsumedConcurrently: ourConsumerConcurrency(),
         sessionTimeoutMs: consumerSpec.SESSION_TIMEOUT_MS.defaultValue ?? 30_000,
         heartbeatIntervalMs: consumerSpec.HEARTBEAT_INTERVAL_MS.defaultValue ?? 3_000,
-        commitIntervalMs: COMMIT_INTERVAL_MS,
+        commitIntervalMs: consumerSpec.COMMIT_INTERVAL_MS.defaultValue ?? 1_000,
         total,
         firstMeasured: rate * warmupSec,
         timeoutMs: (warmupSec + durationSec + 90) * 1000,

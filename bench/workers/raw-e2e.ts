@@ -7,7 +7,7 @@
  *   and sends what is waiting as one sendBatch whenever no send is in flight (how our batcher
  *   coalesces, without HTTP); idempotent, acks=all, one request in flight, as our API.
  * - latency-consumer: a fresh group from the earliest offset with our consumer's settings
- *   (partitions at once, heartbeat, fetch wait, commit interval); notes for every message how
+ *   (partitions at once, heartbeat, fetch wait, commits when the interval has passed); notes for every message how
  *   long ago it was built, after a JSON.parse of its value (the work of our default handler).
  */
 import type { Message } from 'kafkajs';
@@ -125,8 +125,10 @@ async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyRes
       consumer
         .run({
           partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+          // Our consumer's commit policy: when the interval has passed, checked after a batch.
+          autoCommit: false,
           autoCommitInterval: config.commitIntervalMs,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async ({ batch, commitOffsetsIfNecessary }) => {
             for (const message of batch.messages) {
               if (message.value === null) continue;
               const arrived = nowMs();
@@ -142,6 +144,7 @@ async function consumeLatency(config: LatencyConsumerConfig): Promise<LatencyRes
               kafkaLegBySeq[seq] = arrived - Number(message.timestamp);
               seen += 1;
             }
+            await commitOffsetsIfNecessary();
             if (seen === config.total) {
               clearTimeout(timer);
               resolve();

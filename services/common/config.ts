@@ -359,6 +359,12 @@ export const consumerSpec = {
     min: 100,
     max: 60_000,
   }),
+  COMMIT_INTERVAL_MS: integer({
+    doc: 'Longest time a handled offset waits to be committed; every handled offset is also committed before a rebalance and on shutdown, so a crash (SIGKILL, lost node) handles at most this much again',
+    default: 1000,
+    min: 100,
+    max: 60_000,
+  }),
   LAG_REFRESH_INTERVAL_MS: integer({
     doc: 'How often consumer lag is read from the log-end and committed offsets (and sooner after each processed batch)',
     default: 5000,

