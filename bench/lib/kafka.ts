@@ -39,8 +39,10 @@ export async function createTopics(
   partitions = PARTITIONS,
 ): Promise<void> {
   await withAdmin(brokers, async (admin) => {
+    // The leaders are waited for below: kafkajs' own wait gives up with
+    // UNKNOWN_TOPIC_OR_PARTITION when a busy broker takes longer than its retries.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
     });
     const deadline = Date.now() + 30_000;

@@ -88,9 +88,11 @@ test('SIGTERM under load: in-flight requests finish, the rest get clear errors, 
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const sigtermAt = Date.now();
   service.child.kill('SIGTERM');
-  // The signal arrives asynchronously; from then on readiness must not answer 200.
+  // The signal arrives asynchronously; from then on readiness must not answer 200. (The bound
+  // is only there so that a service that keeps answering 200 fails the test: a busy machine
+  // may take a while to deliver the signal.)
   let readiness: number | string = 200;
-  while (readiness === 200 && Date.now() - sigtermAt < 1_000) {
+  while (readiness === 200 && Date.now() - sigtermAt < 10_000) {
     readiness = await fetch(`${service.managementUrl}/readyz`).then(
       (response) => response.status,
       () => 'closed',
