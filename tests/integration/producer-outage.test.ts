@@ -94,10 +94,13 @@ test('broker stopped and restarted: fast 503s during, 200s after, readiness foll
   for (const answer of during) {
     expect(['kafka_unavailable', 'produce_timeout']).toContain(answer.code);
     expect(Number(answer.retryAfter)).toBeGreaterThan(0);
-    expect(answer.ms).toBeLessThan(PRODUCE_TIMEOUT_MS + 1_000);
+    expect(answer.ms).toBeLessThan(PRODUCE_TIMEOUT_MS + 5_000);
   }
+  // Once it noticed: kafka_unavailable, well inside the produce timeout a wait would reach.
   const last = during.slice(-10);
-  expect(last.every((a) => a.ms < 500 && a.code === 'kafka_unavailable')).toBe(true);
+  expect(last.every((a) => a.ms < PRODUCE_TIMEOUT_MS / 2 && a.code === 'kafka_unavailable')).toBe(
+    true,
+  );
   const livez = await fetch(`${running.managementUrl}/livez`);
   expect(livez.status).toBe(200); // a broker outage is no reason to restart the service
 

@@ -196,12 +196,16 @@ test(`all brokers stopped for ${OUTAGE_MS / 1000} s and restarted: fast 503s, re
     expect(ledgerProblems(report)).toEqual([]);
     // The API knows at once (its cluster monitor probes every second while Kafka is gone).
     expect(producerNotReadyMs).toBeLessThan(PRODUCE_TIMEOUT_MS);
-    // Once the service noticed, answers came at once: 503 with Retry-After, never a hang.
+    // Once the service noticed, answers came at once: 503 with Retry-After, never a hang. (Each
+    // one well inside the produce timeout, which a request waiting on Kafka would reach; the
+    // median at once. A one-second stall of a busy machine is neither.)
     expect(during.length).toBeGreaterThan(10);
+    const durations = during.map((request) => request.endedAt - request.startedAt);
     for (const request of during) {
       expect(request.outcome).toMatchObject({ kind: 'http-error', status: 503 });
-      expect(request.endedAt - request.startedAt).toBeLessThan(1_000);
     }
+    for (const ms of durations) expect(ms).toBeLessThan(PRODUCE_TIMEOUT_MS / 2);
+    expect(durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)]).toBeLessThan(500);
     // Recovered without a restart: the same processes throughout.
     expect(services.map((s) => s.child.pid)).toEqual(pids);
     for (const service of services) expect(service.child.exitCode).toBeNull();
