@@ -366,7 +366,7 @@ export const consumerSpec = {
     max: 60_000,
   }),
   LAG_REFRESH_INTERVAL_MS: integer({
-    doc: 'How often consumer lag is read from the log-end and committed offsets (and sooner after each processed batch)',
+    doc: 'How often consumer lag is read from the log-end and committed offsets (and sooner after each offset commit)',
     default: 5000,
     min: 100,
     max: 300_000,

@@ -51,8 +51,8 @@ export interface RunnerOptions {
   commitIntervalMs: number;
   /** Pause of a partition whose dead-letter write failed, growing with repeated failures. */
   blockedBackoff: BackoffPolicy;
-  /** Called after each processed batch (the lag monitor refreshes sooner). */
-  onBatchProcessed?: () => void;
+  /** Called after each offset commit (the lag monitor refreshes sooner). */
+  onOffsetsCommitted?: () => void;
 }
 
 type Headers = Record<string, Buffer | Buffer[] | undefined>;
@@ -123,7 +123,7 @@ export class ConsumerRunner {
   private watchEvents(): void {
     const { consumer, options } = this;
     const { logger, metrics } = options;
-    const { GROUP_JOIN, REBALANCING, CRASH, STOP, END_BATCH_PROCESS } = consumer.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, STOP, COMMIT_OFFSETS } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       this.everJoined = true;
@@ -164,7 +164,8 @@ export class ConsumerRunner {
       this.joined = false;
       metrics.assignedPartitions.set(0);
     });
-    consumer.on(END_BATCH_PROCESS, () => options.onBatchProcessed?.());
+    // Lag is the committed offset's distance from the end: it moves when a commit lands.
+    consumer.on(COMMIT_OFFSETS, () => options.onOffsetsCommitted?.());
   }
 
   async start(): Promise<void> {

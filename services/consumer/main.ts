@@ -107,7 +107,7 @@ runMain('consumer', async () => {
       initialMs: Math.max(backoff.initialMs, 1000),
       maxMs: Math.max(backoff.maxMs, 1000),
     },
-    onBatchProcessed: () => lagMonitor.refreshSoon(),
+    onOffsetsCommitted: () => lagMonitor.refreshSoon(),
   });
   health.addReadinessCheck('kafka-consumer', () => runner.readiness());
   health.addReadinessCheck('kafka-reachable', () => lagMonitor.readiness());

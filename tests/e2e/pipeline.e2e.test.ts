@@ -619,8 +619,19 @@ step("every pod's /metrics (through the pod proxy) has the lag and throughput se
       const missing = series.filter((name) => matching(samples, name).length === 0);
       expect({ pod, missing }).toEqual({ pod, missing: [] });
     }
-    const all = [...scraped.values()].flat();
+    let all = [...scraped.values()].flat();
     if (deployment === CONSUMER) {
+      // The gauge follows the commits within a lag refresh: the last commit may have just landed.
+      all = await poll({
+        log: progress,
+        what: `${deployment}'s lag gauges at 0`,
+        timeoutMs: 20_000,
+        check: async () => {
+          const samples = [...(await scrapeAll(deployment)).values()].flat();
+          const lag = sum(samples, 'event_pipeline_consumer_lag_messages', { topic: TOPIC });
+          return { value: lag === 0 ? samples : undefined, status: `lag gauge ${lag}` };
+        },
+      });
       // Throughput since the roll: the new consumers processed messages; none are waiting.
       expect(
         sum(all, 'event_pipeline_consumed_messages_total', { topic: TOPIC, result: 'processed' }),
