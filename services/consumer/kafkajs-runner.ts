@@ -31,6 +31,7 @@ import type {
   KafkaMessage,
 } from '../common/kafka';
 import type { Logger } from '../common/logger';
+import { CommitFailureLog, type ForcedCommitReason } from './commit-failure-log';
 import { crashLog } from './crash-log';
 import type { ConsumedMessage } from './message';
 import type { ConsumerMetrics } from './metrics';
@@ -112,8 +113,10 @@ export class ConsumerRunner {
   private fatal: Error | undefined;
   private commits: Commits | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  private readonly commitFailures: CommitFailureLog;
 
   constructor(private readonly options: RunnerOptions) {
+    this.commitFailures = new CommitFailureLog(options.logger);
     this.consumer = options.kafka.consumer(
       consumerSettings(options.groupId, options.sessionTimeoutMs, options.heartbeatIntervalMs),
     );
@@ -165,7 +168,10 @@ export class ConsumerRunner {
       metrics.assignedPartitions.set(0);
     });
     // Lag is the committed offset's distance from the end: it moves when a commit lands.
-    consumer.on(COMMIT_OFFSETS, () => options.onOffsetsCommitted?.());
+    consumer.on(COMMIT_OFFSETS, () => {
+      this.commitFailures.committed();
+      options.onOffsetsCommitted?.();
+    });
   }
 
   async start(): Promise<void> {
@@ -191,16 +197,13 @@ export class ConsumerRunner {
   }
 
   /** Commits every resolved offset now. */
-  private async commitResolved(reason: 'rebalance' | 'heartbeat failed' | 'stop'): Promise<void> {
+  private async commitResolved(reason: ForcedCommitReason): Promise<void> {
     const commits = this.commits;
     if (!commits) return;
     try {
       await commits.commitOffsetsIfNecessary(commits.uncommittedOffsets());
     } catch (error) {
-      this.options.logger.warn(
-        { err: error, reason },
-        'could not commit the handled offsets; what was handled since the last commit will be handled again',
-      );
+      this.commitFailures.failed(error, reason);
     }
   }
 

@@ -26,8 +26,10 @@ const BROKER_DOWN_MS = 30_000;
 /**
  * "A handful": the state changes one outage can cause in one service. Seen: the broker
  * unreachable (once per service); the producer's cluster monitor losing and finding Kafka;
- * the consumer's lag refresh failing for an interval (once per distinct error); the consumer
- * crashing and kafkajs restarting it.
+ * the consumer's lag refresh failing for an interval (once per distinct error); its forced
+ * commits failing while the killed broker was the group coordinator (once per run of
+ * failures: before that was folded, one run gave 7 warnings); the consumer crashing and
+ * kafkajs restarting it.
  */
 const MAX_STATE_WARNINGS_PER_SERVICE = 5;
 /**

@@ -4,15 +4,12 @@
  * transient conditions are not errors, and a broker that refuses connections is said once,
  * not once per attempt. The entries are shaped exactly as kafkajs 2.2.4 builds them.
  */
-import { Writable } from 'node:stream';
 import { createServer, type Server } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { loadConsumerConfig } from '../../services/common/config';
 import { BROKER_UNREACHABLE_ERROR_AFTER_MS, kafkaClientConfig } from '../../services/common/kafka';
-import { createLogger, type Logger } from '../../services/common/logger';
-
-type Line = Record<string, unknown> & { level: string; msg: string };
+import { capturedLogger, type LogLine } from '../support/captured-logger';
 
 const LEVEL_LABELS: Record<number, string> = {
   [logLevel.ERROR]: 'ERROR',
@@ -21,27 +18,14 @@ const LEVEL_LABELS: Record<number, string> = {
   [logLevel.DEBUG]: 'DEBUG',
 };
 
-function captureLogger(): { logger: Logger; lines: Line[] } {
-  const lines: Line[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const text of chunk.toString().split('\n')) {
-        if (text !== '') lines.push(JSON.parse(text) as Line);
-      }
-      done();
-    },
-  });
-  return { logger: createLogger({ service: 'consumer', level: 'debug', destination }), lines };
-}
-
 function logOf(config: KafkaConfig): (entry: LogEntry) => void {
   if (!config.logCreator) throw new Error('the Kafka client configuration has no logCreator');
   return config.logCreator(logLevel.INFO);
 }
 
 /** A kafkajs client's log function and the pino lines it wrote (at debug, so nothing is dropped). */
-function kafkajsLog(): { log: (entry: LogEntry) => void; lines: Line[] } {
-  const { logger, lines } = captureLogger();
+function kafkajsLog(): { log: (entry: LogEntry) => void; lines: LogLine[] } {
+  const { logger, lines } = capturedLogger('consumer');
   return { log: logOf(kafkaClientConfig(loadConsumerConfig({}), logger)), lines };
 }
 
@@ -79,7 +63,7 @@ const refused = () =>
     stack: `Error: connect ECONNREFUSED ${BROKER}\n    at TCPConnectWrap.afterConnect`,
   });
 
-const atOrAbove = (lines: Line[], levels: string[]) =>
+const atOrAbove = (lines: LogLine[], levels: string[]) =>
   lines.filter((l) => levels.includes(l.level));
 
 describe("kafkajs' log entries in our logs", () => {
@@ -191,7 +175,7 @@ describe("kafkajs' log entries in our logs", () => {
   });
 
   it('a broker that answers on a new connection is "reachable again", once', async () => {
-    const { logger, lines } = captureLogger();
+    const { logger, lines } = capturedLogger('consumer');
     const config = kafkaClientConfig(loadConsumerConfig({}), logger);
     const log = logOf(config);
     // Stands in for a broker: it answers (any bytes) on every connection.
@@ -254,7 +238,7 @@ describe("kafkajs' log entries in our logs", () => {
   });
 
   it('the limited-retries warning, when the client says why, is that reason once at info', () => {
-    const { logger, lines } = captureLogger();
+    const { logger, lines } = capturedLogger('consumer');
     const options = { limitedIdempotentRetries: 'because the test says so' };
     const first = logOf(kafkaClientConfig(loadConsumerConfig({}), logger, options));
     const second = logOf(kafkaClientConfig(loadConsumerConfig({}), logger, options));

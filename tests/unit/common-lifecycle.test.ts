@@ -1,18 +1,6 @@
-import { Writable } from 'node:stream';
 import { Health } from '../../services/common/health';
 import { Lifecycle } from '../../services/common/lifecycle';
-import { createLogger } from '../../services/common/logger';
-
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ service: 'test', level: 'debug', destination }) };
-}
+import { capturedLogger } from '../support/captured-logger';
 
 /** Timers that keep the event loop alive (an unref'd timer is not among them). */
 function refTimers(): number {
