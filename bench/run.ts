@@ -37,7 +37,7 @@ import { ROOT, snapshotServices } from './lib/services';
 import { ourConsumer, DLQ_TOPIC } from './scenarios/consumer';
 import { endToEnd, rawEndToEnd } from './scenarios/e2e';
 import { SWEEPS } from './scenarios/sweeps';
-import { expressFloor, nodeHttpFloor } from './scenarios/floor';
+import { expressFloor, expressLeanFloor, nodeHttpFloor } from './scenarios/floor';
 import { api1, api100, bridge1, bridge100 } from './scenarios/http';
 import { kafkaConsumerPerf, kafkaProducerPerf, prefill } from './scenarios/kafka-tools';
 import { producerSigterm, rebalanceSigkill, rebalanceSigterm } from './scenarios/lifecycle';
@@ -62,6 +62,7 @@ export const SCENARIOS: Scenario[] = [
   api1,
   nodeHttpFloor,
   expressFloor,
+  expressLeanFloor,
   bridge1,
   kafkaConsumerPerf,
   rawConsumer,

@@ -1,7 +1,7 @@
 /**
- * 3c/3d. The floor under the single-message request: the 3b load against a server that
- * answers it with nothing in between (bench/workers/http-floor.ts), node:http alone and
- * express with express.json(). Their CPU per request is what Node and express cost on this
+ * 3c/3d/3e. The floor under the single-message request: the 3b load against a server that
+ * answers it with nothing in between (bench/workers/http-floor.ts), node:http alone, express
+ * with express.json(), and express with our API's body reader. Their CPU per request is what Node and express cost on this
  * machine before any work of ours; our API's ratio over them says how much is left to cut.
  */
 import { join } from 'node:path';
@@ -121,4 +121,22 @@ export const expressFloor: Scenario = {
     },
   ],
   run: (ctx) => runFloor(ctx, 'express', 'express-floor-1x64'),
+};
+
+export const expressLeanFloor: Scenario = {
+  id: 'express-lean-floor-1x64',
+  ref: '3e',
+  title:
+    "floor: express + our API's body reader, answers (no Kafka), 1 msg/request, 64 connections",
+  group: 'floor',
+  primary: 'msgsPerSec',
+  better: 'higher',
+  ratios: [
+    {
+      label: 'CPU per message, ours ÷ express.json()',
+      over: 'express-floor-1x64',
+      field: 'cpuUsPerMsg',
+    },
+  ],
+  run: (ctx) => runFloor(ctx, 'express-lean', 'express-lean-floor-1x64'),
 };

@@ -191,8 +191,13 @@ export const api1: Scenario = {
       field: 'cpuUsPerMsg',
     },
     {
-      label: 'CPU per message, ours ÷ express floor',
+      label: 'CPU per message, ours ÷ express + express.json() floor',
       over: 'express-floor-1x64',
+      field: 'cpuUsPerMsg',
+    },
+    {
+      label: "CPU per message, ours ÷ express + our body reader's floor",
+      over: 'express-lean-floor-1x64',
       field: 'cpuUsPerMsg',
     },
   ],

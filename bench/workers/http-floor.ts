@@ -2,8 +2,9 @@
  * The floor under our API's single-message request (forked by bench/scenarios/floor.ts): a
  * server that takes the same request and gives an answer of the same shape with nothing in
  * between, no Kafka, no validation, no metrics. `node` is node:http reading the body and
- * JSON.parse; `express` is express with express.json() and one route. What our API spends
- * above them is ours; what they spend is Node's and express's on this machine.
+ * JSON.parse; `express` is express with express.json() and one route; `express-lean` is that
+ * route with our API's own body reader (services/producer/json-body.ts) instead. What our API
+ * spends above them is ours; what they spend is Node's and express's on this machine.
  *
  * IPC: the config in, { type: 'listening', port } out; { type: 'cpu' } in, { type: 'cpu',
  * cpuSec } out (user + system seconds of this process so far).
@@ -11,9 +12,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { jsonBody } from '../../services/producer/json-body';
 import { cpuSeconds } from '../lib/stats';
 
-export type FloorFramework = 'node' | 'express';
+export type FloorFramework = 'node' | 'express' | 'express-lean';
 
 export interface FloorConfig {
   framework: FloorFramework;
@@ -70,11 +72,15 @@ function nodeHandler(maxBodyBytes: number) {
   };
 }
 
-function expressApp(maxBodyBytes: number): express.Express {
+function expressApp(maxBodyBytes: number, bodyReader: 'express.json' | 'ours'): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.post('/v1/topics/:topic/messages', express.json({ limit: maxBodyBytes }), (req, res) => {
+  const readBody =
+    bodyReader === 'ours'
+      ? jsonBody(maxBodyBytes, () => undefined)
+      : express.json({ limit: maxBodyBytes });
+  app.post('/v1/topics/:topic/messages', readBody, (req, res) => {
     const answer = answerFor(req.body);
     if (answer === undefined) {
       res.status(400).json({ error: 'invalid' });
@@ -91,9 +97,9 @@ function reply(message: FloorReply): void {
 
 process.once('message', (config: FloorConfig) => {
   const handler =
-    config.framework === 'express'
-      ? expressApp(config.maxBodyBytes)
-      : nodeHandler(config.maxBodyBytes);
+    config.framework === 'node'
+      ? nodeHandler(config.maxBodyBytes)
+      : expressApp(config.maxBodyBytes, config.framework === 'express' ? 'express.json' : 'ours');
   const server = createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.listen(0, '127.0.0.1', () => {

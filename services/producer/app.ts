@@ -10,6 +10,7 @@ import type { Logger } from '../common/logger';
 import type { ApiKeys } from './auth';
 import type { RecordResult } from './kafka';
 import { ApiError, isApiError } from './errors';
+import { bodyTooLarge, isEncoded, jsonBody, type BodyBytesCheck } from './json-body';
 import { LINGER_LIMITS, lingerBeforeClose } from './lingering-close';
 import type { ProducerMetrics } from './metrics';
 import { findUnpairedSurrogate, invalidUtf8Offset, mayHoldSurrogateEscape } from './unicode';
@@ -86,49 +87,16 @@ export function declaresTooLargeBody(
   return typeof length === 'string' && /^\d+$/.test(length) && Number(length) > maxBytes;
 }
 
-function bodyTooLarge(maxBytes: number): ApiError {
-  return new ApiError('body_too_large', `the request body is larger than ${maxBytes} bytes`, {
-    maxBytes,
-  });
-}
-
-function isEncoded(req: { headers: Record<string, string | string[] | undefined> }): boolean {
-  const encoding = req.headers['content-encoding'];
-  return typeof encoding === 'string' && !['', 'identity'].includes(encoding.trim().toLowerCase());
-}
-
-/**
- * Counts the bytes of an uncompressed body without a declared length (chunked) as they
- * arrive (alongside the body parser, which attaches its own listener in the same tick) and
- * answers 413 the moment it passes the limit; the connection closes after it. Compressed
- * bodies are left to the parser's limit.
- */
-function refuseWhenStreamPasses(req: Request, res: Response, maxBytes: number): void {
-  // A declared length was checked already, and node:http reads no byte past it.
-  if (isEncoded(req) || req.headers['content-length'] !== undefined) return;
-  let received = 0;
-  const onData = (chunk: Buffer) => {
-    received += chunk.length;
-    if (received <= maxBytes) return;
-    req.off('data', onData);
-    if (!res.headersSent) sendError(res, bodyTooLarge(maxBytes));
-  };
-  req.on('data', onData);
-  req.once('end', () => req.off('data', onData));
-}
-
 /**
  * Runs on the body's bytes (inflated, not yet decoded): only UTF-8 is decoded, and only
  * UTF-8 that is well-formed. Remembers the requests whose JSON may escape a surrogate.
  */
-function checkText(
-  mayHoldSurrogates: WeakSet<IncomingMessage>,
-): (req: IncomingMessage, res: unknown, bytes: Buffer, encoding: string) => void {
-  return (req, _res, bytes, encoding) => {
-    // `encoding` is the charset the parser would decode with (RFC 8259 §8.1: JSON between
-    // systems is UTF-8; UTF-16 and UTF-32 decoding drops or replaces what does not fit).
-    if (encoding !== 'utf-8') {
-      throw new ApiError('unsupported_media_type', `unsupported charset ${encoding}; use utf-8`);
+function checkText(mayHoldSurrogates: WeakSet<IncomingMessage>): BodyBytesCheck {
+  return (req, bytes, charset) => {
+    // RFC 8259 §8.1: JSON between systems is UTF-8; UTF-16 and UTF-32 decoding drops or
+    // replaces what does not fit.
+    if (charset !== 'utf-8') {
+      throw new ApiError('unsupported_media_type', `unsupported charset ${charset}; use utf-8`);
     }
     const offset = invalidUtf8Offset(bytes);
     if (offset !== -1) {
@@ -221,12 +189,7 @@ export function createApp(options: AppOptions): express.Express {
   app.all(OPENAPI_ROUTE, methodNotAllowed('GET, HEAD'));
 
   const mayHoldSurrogates = new WeakSet<IncomingMessage>();
-  const parseJson = express.json({
-    limit: options.maxBodyBytes,
-    strict: true,
-    type: () => true,
-    verify: checkText(mayHoldSurrogates),
-  });
+  const parseJson = jsonBody(options.maxBodyBytes, checkText(mayHoldSurrogates));
 
   app.post(
     PRODUCE_ROUTE,
@@ -255,15 +218,14 @@ export function createApp(options: AppOptions): express.Express {
           contentType: req.headers['content-type'] ?? null,
         });
       }
-      // The body parser reads (and discards) a too large body to its end before it reports
-      // it: a declared length is refused at once, a streamed body as soon as it passes.
+      // A declared length is refused before the body is read; a streamed body as soon as it
+      // passes the limit (json-body.ts).
       if (declaresTooLargeBody(req, options.maxBodyBytes)) {
         throw bodyTooLarge(options.maxBodyBytes);
       }
-      refuseWhenStreamPasses(req, res, options.maxBodyBytes);
       next();
     },
-    parseJson,
+    (req, res, next) => parseJson(req, res, next),
     async (req, res) => {
       const body = validator.check(req.body);
       if (mayHoldSurrogates.has(req)) refuseUnpairedSurrogates(body);

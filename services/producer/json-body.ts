@@ -1,0 +1,152 @@
+/**
+ * The produce route's body reader: the body's bytes, checked as text before anything decodes
+ * them, then parsed as JSON into `req.body`, with the limit applied as the bytes arrive.
+ *
+ * A body sent as it is (no Content-Encoding, nearly every request) is read here in a few
+ * lines. A compressed body goes through express.json(), which inflates it, with the same check
+ * on the inflated bytes and the same limit on their size. The lean path is there for its cost:
+ * body-parser's per-request work (the Content-Type parsed again, raw-body's stream bookkeeping,
+ * iconv's decoder) is a fair share of a single-message request's CPU.
+ *
+ * Either way: only UTF-8 (RFC 8259 §8.1), one leading BOM ignored, an empty body reads as {}
+ * (the validator then names what is missing), and the JSON text must be an object or an array.
+ */
+import type { IncomingMessage } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ApiError } from './errors';
+
+/** Throws an ApiError when the bytes (inflated, not yet decoded) are not text the API takes. */
+export type BodyBytesCheck = (req: IncomingMessage, bytes: Buffer, charset: string) => void;
+
+export function bodyTooLarge(maxBytes: number): ApiError {
+  return new ApiError('body_too_large', `the request body is larger than ${maxBytes} bytes`, {
+    maxBytes,
+  });
+}
+
+export function isEncoded(req: {
+  headers: Record<string, string | string[] | undefined>;
+}): boolean {
+  const encoding = req.headers['content-encoding'];
+  return typeof encoding === 'string' && !['', 'identity'].includes(encoding.trim().toLowerCase());
+}
+
+/** The charset parameter of a Content-Type, lower case, unquoted; utf-8 when there is none. */
+export function charsetOf(contentType: string | undefined): string {
+  const parameters = contentType?.split(';').slice(1) ?? [];
+  for (const parameter of parameters) {
+    const equals = parameter.indexOf('=');
+    if (equals === -1 || parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;
+    return parameter
+      .slice(equals + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+  }
+  return 'utf-8';
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+/** JSON's whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+
+const invalidJson = () => new ApiError('invalid_json', 'the request body is not valid JSON');
+
+/** The JSON text of well-formed UTF-8 bytes: an object or an array, as body-parser's strict mode. */
+export function parseJsonBody(bytes: Buffer): unknown {
+  const start = BOM.every((byte, at) => bytes[at] === byte) ? BOM.length : 0;
+  let first = start;
+  while (first < bytes.length && JSON_WHITESPACE.has(bytes[first] ?? 0)) first += 1;
+  if (start === bytes.length) return {};
+  if (bytes[first] !== OPEN_BRACE && bytes[first] !== OPEN_BRACKET) throw invalidJson();
+  try {
+    return JSON.parse(bytes.toString('utf8', start)) as unknown;
+  } catch {
+    throw invalidJson();
+  }
+}
+
+/** Whether the request has a body at all (a length or chunked framing), as body-parser asks. */
+function hasBody(req: IncomingMessage): boolean {
+  return (
+    req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined
+  );
+}
+
+export function jsonBody(
+  maxBytes: number,
+  check: BodyBytesCheck,
+): (req: Request, res: Response, next: NextFunction) => void {
+  const inflating = express.json({
+    limit: maxBytes,
+    strict: true,
+    type: () => true,
+    verify: (req, _res, bytes, charset) => check(req, bytes, charset),
+  });
+  return (req, res, next) => {
+    if (isEncoded(req)) {
+      inflating(req, res, next);
+      return;
+    }
+    const charset = charsetOf(req.headers['content-type']);
+    if (charset !== 'utf-8') {
+      next(new ApiError('unsupported_media_type', `unsupported charset ${charset}; use utf-8`));
+      return;
+    }
+    if (!hasBody(req)) {
+      next();
+      return;
+    }
+    readBody(req, maxBytes, (error, bytes) => {
+      if (error) {
+        next(error);
+        return;
+      }
+      try {
+        check(req, bytes, charset);
+        req.body = parseJsonBody(bytes);
+      } catch (problem) {
+        next(problem);
+        return;
+      }
+      next();
+    });
+  };
+}
+
+/**
+ * Reads the body into one Buffer. Past `maxBytes` it stops at once with body_too_large: the
+ * refusal is sent while the client may still be sending (lingering-close.ts reads off the
+ * rest, bounded).
+ */
+function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  done: (error: ApiError | undefined, bytes: Buffer) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const finish = (error: ApiError | undefined) => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    const bytes = error
+      ? Buffer.alloc(0)
+      : chunks.length === 1
+        ? (chunks[0] as Buffer)
+        : Buffer.concat(chunks, received);
+    done(error, bytes);
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > maxBytes) finish(bodyTooLarge(maxBytes));
+    else chunks.push(chunk);
+  };
+  const onEnd = () => finish(undefined);
+  const onError = () => finish(new ApiError('invalid_request', 'the request was aborted'));
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+}
