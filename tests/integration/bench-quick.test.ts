@@ -26,6 +26,7 @@ const SCENARIOS = [
   'api-1x64',
   'http-floor-1x64',
   'express-floor-1x64',
+  'express-lean-floor-1x64',
   'bridge-1x64',
   'kafka-consumer-perf',
   'raw-consumer',
@@ -192,6 +193,7 @@ test('each measured row has its figures, no errors and nothing lost', () => {
     'api-1x64',
     'http-floor-1x64',
     'express-floor-1x64',
+    'express-lean-floor-1x64',
   ]) {
     const cpu = results.rows.find((r) => r.id === id)?.summary['cpuUsPerMsg']?.median;
     expect({ id, cpu: cpu !== undefined && cpu > 0 }).toEqual({ id, cpu: true });
@@ -226,6 +228,8 @@ test('ratios name what they compare and are computed where both sides ran', () =
     ['api-1x64', 'http-floor-1x64'],
     ['api-1x64', 'express-floor-1x64'],
     ['express-floor-1x64', 'http-floor-1x64'],
+    ['express-lean-floor-1x64', 'express-floor-1x64'],
+    ['api-1x64', 'express-lean-floor-1x64'],
     ['platformatic-producer', 'raw-producer'],
     ['platformatic-consumer', 'raw-consumer'],
     ['platformatic-consumer-json', 'raw-consumer-json'],
