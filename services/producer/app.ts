@@ -88,16 +88,11 @@ export function declaresTooLargeBody(
 }
 
 /**
- * Runs on the body's bytes (inflated, not yet decoded): only UTF-8 is decoded, and only
- * UTF-8 that is well-formed. Remembers the requests whose JSON may escape a surrogate.
+ * Runs on the body's bytes (inflated, not yet decoded): only UTF-8 that is well-formed is
+ * decoded. Remembers the requests whose JSON may escape a surrogate.
  */
 function checkText(mayHoldSurrogates: WeakSet<IncomingMessage>): BodyBytesCheck {
-  return (req, bytes, charset) => {
-    // RFC 8259 §8.1: JSON between systems is UTF-8; UTF-16 and UTF-32 decoding drops or
-    // replaces what does not fit.
-    if (charset !== 'utf-8') {
-      throw new ApiError('unsupported_media_type', `unsupported charset ${charset}; use utf-8`);
-    }
+  return (req, bytes) => {
     const offset = invalidUtf8Offset(bytes);
     if (offset !== -1) {
       throw new ApiError(

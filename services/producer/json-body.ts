@@ -15,8 +15,8 @@ import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ApiError } from './errors';
 
-/** Throws an ApiError when the bytes (inflated, not yet decoded) are not text the API takes. */
-export type BodyBytesCheck = (req: IncomingMessage, bytes: Buffer, charset: string) => void;
+/** Throws an ApiError when the UTF-8 bytes (inflated, not yet decoded) are not text the API takes. */
+export type BodyBytesCheck = (req: IncomingMessage, bytes: Buffer) => void;
 
 export function bodyTooLarge(maxBytes: number): ApiError {
   return new ApiError('body_too_large', `the request body is larger than ${maxBytes} bytes`, {
@@ -57,9 +57,9 @@ const invalidJson = () => new ApiError('invalid_json', 'the request body is not 
 /** The JSON text of well-formed UTF-8 bytes: an object or an array, as body-parser's strict mode. */
 export function parseJsonBody(bytes: Buffer): unknown {
   const start = BOM.every((byte, at) => bytes[at] === byte) ? BOM.length : 0;
+  if (start === bytes.length) return {};
   let first = start;
   while (first < bytes.length && JSON_WHITESPACE.has(bytes[first] ?? 0)) first += 1;
-  if (start === bytes.length) return {};
   if (bytes[first] !== OPEN_BRACE && bytes[first] !== OPEN_BRACKET) throw invalidJson();
   try {
     return JSON.parse(bytes.toString('utf8', start)) as unknown;
@@ -83,16 +83,18 @@ export function jsonBody(
     limit: maxBytes,
     strict: true,
     type: () => true,
-    verify: (req, _res, bytes, charset) => check(req, bytes, charset),
+    verify: (req, _res, bytes) => check(req, bytes),
   });
   return (req, res, next) => {
-    if (isEncoded(req)) {
-      inflating(req, res, next);
-      return;
-    }
+    // RFC 8259 §8.1: JSON between systems is UTF-8; decoding UTF-16 or UTF-32 drops or
+    // replaces what does not fit. Refused before a byte is read, compressed or not.
     const charset = charsetOf(req.headers['content-type']);
     if (charset !== 'utf-8') {
       next(new ApiError('unsupported_media_type', `unsupported charset ${charset}; use utf-8`));
+      return;
+    }
+    if (isEncoded(req)) {
+      inflating(req, res, next);
       return;
     }
     if (!hasBody(req)) {
@@ -105,7 +107,7 @@ export function jsonBody(
         return;
       }
       try {
-        check(req, bytes, charset);
+        check(req, bytes);
         req.body = parseJsonBody(bytes);
       } catch (problem) {
         next(problem);
