@@ -10,7 +10,7 @@ import type { Logger } from '../common/logger';
 import type { ApiKeys } from './auth';
 import type { RecordResult } from './kafka';
 import { ApiError, isApiError } from './errors';
-import { bodyTooLarge, isEncoded, jsonBody, type BodyBytesCheck } from './json-body';
+import { bodyTextOf, bodyTooLarge, isEncoded, jsonBody, type BodyBytesCheck } from './json-body';
 import { LINGER_LIMITS, lingerBeforeClose } from './lingering-close';
 import type { ProducerMetrics } from './metrics';
 import { findUnpairedSurrogate, invalidUtf8Offset, mayHoldSurrogateEscape } from './unicode';
@@ -22,7 +22,7 @@ export const OPENAPI_ROUTE = '/openapi.json';
 export interface AppOptions {
   producer: {
     isAllowedTopic(topic: string): boolean;
-    produce(topic: string, body: ProduceRequestBody): Promise<RecordResult[]>;
+    produce(topic: string, body: ProduceRequestBody, text: Buffer): Promise<RecordResult[]>;
   };
   validator: RequestValidator;
   openApiDocument: object;
@@ -224,7 +224,10 @@ export function createApp(options: AppOptions): express.Express {
     async (req, res) => {
       const body = validator.check(req.body);
       if (mayHoldSurrogates.has(req)) refuseUnpairedSurrogates(body);
-      const results = await producer.produce(req.params['topic'] ?? '', body);
+      const text = bodyTextOf(req);
+      // A body that passed validation was read by jsonBody, which keeps its text.
+      if (!text) throw new Error('a validated body without its text');
+      const results = await producer.produce(req.params['topic'] ?? '', body, text);
       writeJson(res, 200, { results });
     },
   );

@@ -14,6 +14,7 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ApiError } from './errors';
+import { OPEN_BRACE, OPEN_BRACKET, isJsonWhitespace } from './json-bytes';
 
 /** Throws an ApiError when the UTF-8 bytes (inflated, not yet decoded) are not text the API takes. */
 export type BodyBytesCheck = (req: IncomingMessage, bytes: Buffer) => void;
@@ -47,25 +48,41 @@ export function charsetOf(contentType: string | undefined): string {
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
-/** JSON's whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
-const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
 
 const invalidJson = () => new ApiError('invalid_json', 'the request body is not valid JSON');
 
+/** The body's JSON text: its bytes after one leading BOM. */
+function jsonText(bytes: Buffer): Buffer {
+  return BOM.every((byte, at) => bytes[at] === byte) ? bytes.subarray(BOM.length) : bytes;
+}
+
 /** The JSON text of well-formed UTF-8 bytes: an object or an array, as body-parser's strict mode. */
 export function parseJsonBody(bytes: Buffer): unknown {
-  const start = BOM.every((byte, at) => bytes[at] === byte) ? BOM.length : 0;
-  if (start === bytes.length) return {};
-  let first = start;
-  while (first < bytes.length && JSON_WHITESPACE.has(bytes[first] ?? 0)) first += 1;
-  if (bytes[first] !== OPEN_BRACE && bytes[first] !== OPEN_BRACKET) throw invalidJson();
+  const text = jsonText(bytes);
+  if (text.length === 0) return {};
+  let first = 0;
+  while (first < text.length && isJsonWhitespace(text[first])) first += 1;
+  if (text[first] !== OPEN_BRACE && text[first] !== OPEN_BRACKET) throw invalidJson();
   try {
-    return JSON.parse(bytes.toString('utf8', start)) as unknown;
+    return JSON.parse(text.toString('utf8')) as unknown;
   } catch {
     throw invalidJson();
   }
+}
+
+const bodyTexts = new WeakMap<IncomingMessage, Buffer>();
+
+/**
+ * The JSON text `req.body` was parsed from (inflated, BOM dropped), for keeping a client's
+ * own bytes. A value sliced from it holds the whole body in memory, which is bounded by the
+ * body limit and released when the request's records are sent.
+ */
+export function bodyTextOf(req: IncomingMessage): Buffer | undefined {
+  return bodyTexts.get(req);
+}
+
+function remember(req: IncomingMessage, bytes: Buffer): void {
+  bodyTexts.set(req, jsonText(bytes));
 }
 
 /** Whether the request has a body at all (a length or chunked framing), as body-parser asks. */
@@ -83,7 +100,10 @@ export function jsonBody(
     limit: maxBytes,
     strict: true,
     type: () => true,
-    verify: (req, _res, bytes) => check(req, bytes),
+    verify: (req, _res, bytes) => {
+      check(req, bytes);
+      remember(req, bytes);
+    },
   });
   return (req, res, next) => {
     // RFC 8259 §8.1: JSON between systems is UTF-8; decoding UTF-16 or UTF-32 drops or
@@ -109,6 +129,7 @@ export function jsonBody(
       try {
         check(req, bytes);
         req.body = parseJsonBody(bytes);
+        remember(req, bytes);
       } catch (problem) {
         next(problem);
         return;

@@ -28,12 +28,13 @@ export class ProduceService {
     return this.allowed.has(topic);
   }
 
-  async produce(topic: string, body: ProduceRequestBody): Promise<RecordResult[]> {
+  /** `text`: the JSON text `body` was parsed from; each value is stored as its bytes there. */
+  async produce(topic: string, body: ProduceRequestBody, text: Buffer): Promise<RecordResult[]> {
     const { writer, metrics, requestTimeoutMs } = this.options;
     const count = body.messages.length;
     let records: WriteRecord[];
     try {
-      records = toWriteRecords(body.messages);
+      records = toWriteRecords(body, text);
     } catch (error) {
       metrics.countProduced(topic, 'rejected', count);
       throw error;

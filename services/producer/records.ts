@@ -1,27 +1,22 @@
-/** A validated request's messages as records for the Kafka writer: each value as JSON text. */
-import { ApiError } from './errors';
+/**
+ * A validated request's messages as records for the Kafka writer, each value as the bytes of
+ * its JSON text in the body, just as the client sent them (value-spans.ts).
+ */
 import type { WriteRecord } from './kafka';
-import type { ProduceMessage } from './validation';
+import type { ProduceRequestBody } from './validation';
+import { valueSpans, type Span } from './value-spans';
 
-function serialize(value: unknown, index: number): string {
-  try {
-    // Parsed JSON always serializes to a string (no functions or undefined inside).
-    return JSON.stringify(value) as string;
-  } catch {
-    // JSON.parse accepts nesting deeper than JSON.stringify's recursion can handle.
-    const field = `/messages/${index}/value`;
-    throw new ApiError('invalid_request', `${field} is nested too deeply`, {
-      field,
-      reason: 'is nested too deeply',
-    });
+/** `text`: the JSON text `body` was parsed from. */
+export function toWriteRecords(body: ProduceRequestBody, text: Buffer): WriteRecord[] {
+  const spans = valueSpans(text);
+  if (spans.length !== body.messages.length) {
+    throw new Error(`found ${spans.length} values in a body of ${body.messages.length} messages`);
   }
-}
-
-export function toWriteRecords(messages: ProduceMessage[]): WriteRecord[] {
-  return messages.map((message, index) => {
+  return body.messages.map((message, index) => {
+    const { start, end } = spans[index] as Span;
     const record: WriteRecord = {
       key: message.key ?? null,
-      value: serialize(message.value, index),
+      value: text.subarray(start, end),
       headers: message.headers,
     };
     if (message.partition !== undefined) record.partition = message.partition;

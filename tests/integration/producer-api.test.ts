@@ -34,6 +34,7 @@ const topic = uniqueTopic('producer-api');
 const small = uniqueTopic('producer-api-small');
 const compacted = uniqueTopic('producer-api-compacted');
 const shrinking = uniqueTopic('producer-api-shrinking');
+const verbatim = uniqueTopic('producer-api-verbatim');
 const missing = uniqueTopic('producer-api-missing'); // allowed, never created
 
 let main: Instance;
@@ -127,8 +128,9 @@ beforeAll(async () => {
   await createTopic(small, 1, undefined, { config: { 'max.message.bytes': '4096' } });
   await createTopic(compacted, 2, undefined, { config: { 'cleanup.policy': 'compact' } });
   await createTopic(shrinking, 1, undefined, { config: { 'max.message.bytes': '100000' } });
+  await createTopic(verbatim, 1);
   main = await start('api-main', {
-    TOPICS: [topic, small, compacted].join(','),
+    TOPICS: [topic, small, compacted, verbatim].join(','),
     API_KEYS: API_KEY,
     MAX_BODY_BYTES: '65536',
     MAX_MESSAGES_PER_REQUEST: '500',
@@ -287,6 +289,35 @@ describe('producer API', () => {
         status: '200',
       }),
     ).toBe(CLIENTS * REQUESTS);
+  });
+
+  test('each value is stored as the client wrote it: numbers past a double, escapes, its own spacing', async () => {
+    const values = [
+      '12345678901234567890',
+      '{"amount": 1e400, "exact": 0.10000000000000000555, "zero": -0}',
+      '"caf\\u00e9 \\"quoted\\" {not: an object}"',
+      '[1, 2,\n      3]',
+    ];
+    // Pretty-printed, a name spelled with an escape, a duplicate value whose last one counts.
+    const body = [
+      '{',
+      '  "messages": [',
+      `    { "value": ${values[0]} },`,
+      `    { "key": "k", "value"  :  ${values[1]} },`,
+      `    { "\\u0076alue": ${values[2]} },`,
+      `    { "value": "replaced", "value": ${values[3]} }`,
+      '  ]',
+      '}',
+    ].join('\n');
+    const answer = await request(main, `/v1/topics/${verbatim}/messages`, {
+      headers: { ...JSON_TYPE, ...AUTH },
+      body,
+    });
+    expect(answer.status).toBe(200);
+    const results = answer.body['results'] as Array<{ partition: number; offset: string }>;
+    const consumed = await consumeAll(verbatim, values.length, 30_000);
+    const byOffset = new Map(consumed.map((m) => [m.offset, m.value]));
+    expect(results.map((result) => byOffset.get(result.offset))).toEqual(values);
   });
 
   const big = 'x'.repeat(70_000);

@@ -137,11 +137,11 @@ const STEPS: Record<string, StepSpec> = {
     check: (output) =>
       expectFacts([
         [
-          output.includes('Partition:3\tOffset:0\torder-17\t{"type":"created","amount":42}'),
+          output.includes('Partition:3\tOffset:0\torder-17\t{"type": "created", "amount": 42}'),
           'offset 0: order-17 created',
         ],
         [
-          output.includes('Partition:3\tOffset:1\torder-17\t{"type":"paid"}'),
+          output.includes('Partition:3\tOffset:1\torder-17\t{"type": "paid"}'),
           'offset 1: order-17 paid',
         ],
       ]),

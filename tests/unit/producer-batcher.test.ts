@@ -266,7 +266,8 @@ describe('batcher with leaders: a broker that stops answering holds up only its 
     expect(kafka.maxInFlight).toBeGreaterThan(1);
     let total = 0;
     for (let p = 0; p < 4; p += 1) {
-      const order = kafka.log.get(`t/${p}`)?.map((r) => Number(r.value.split('-')[1])) ?? [];
+      const order =
+        kafka.log.get(`t/${p}`)?.map((r) => Number(String(r.value).split('-')[1])) ?? [];
       expect(order).toEqual([...order].sort((x, y) => x - y));
       total += order.length;
     }
@@ -318,7 +319,7 @@ describe('batcher', () => {
     expect(kafka.maxInFlight).toBe(1);
     expect(kafka.sends.length).toBeGreaterThan(1);
     for (let p = 0; p < 3; p += 1) {
-      const values = kafka.log.get(`t/${p}`)?.map((r) => Number(r.value.split('-')[1]));
+      const values = kafka.log.get(`t/${p}`)?.map((r) => Number(String(r.value).split('-')[1]));
       expect(values).toEqual([...(values ?? [])].sort((x, y) => x - y));
       expect(values).toHaveLength(10);
     }

@@ -23,7 +23,8 @@ class RecordBuilder {
 
   build(topic: string, info: TopicInfo, messages: ProduceMessage[]) {
     try {
-      return this.placer.place(topic, info, toWriteRecords(messages));
+      const text = Buffer.from(JSON.stringify({ messages }));
+      return this.placer.place(topic, info, toWriteRecords({ messages }, text));
     } catch (error) {
       if (isWriteError(error)) throw apiErrorFromWriteError(error, { requestTimeoutMs: 1 });
       throw error;
@@ -133,12 +134,20 @@ describe('records', () => {
     expect(error.details).toMatchObject({ field: '/messages/1/partition', partitions: 6 });
   });
 
-  test('values are JSON text; key and headers are kept', () => {
+  test("values are their JSON text's bytes in the body; key and headers are kept", () => {
     const [record] = new RecordBuilder().build('t', info, [
       { key: 'k', value: { a: [1, 'é'] }, headers: { h: 'v' } },
     ]);
-    expect(record).toMatchObject({ key: 'k', value: '{"a":[1,"é"]}', headers: { h: 'v' } });
-    expect(new RecordBuilder().build('t', info, [{ value: null }])[0]?.value).toBe('null');
+    expect(record).toMatchObject({ key: 'k', headers: { h: 'v' } });
+    expect(record?.value).toEqual(Buffer.from('{"a":[1,"é"]}'));
+    expect(String(new RecordBuilder().build('t', info, [{ value: null }])[0]?.value)).toBe('null');
+  });
+
+  test('a body whose values the scan does not find as parsed is refused, not stored shifted', () => {
+    const text = Buffer.from('{"messages":[{"value":1}]}');
+    expect(() => toWriteRecords({ messages: [{ value: 1 }, { value: 2 }] }, text)).toThrow(
+      /found 1 values in a body of 2 messages/,
+    );
   });
 
   test('record size is an upper bound counting UTF-8 bytes of key, value and headers', () => {
@@ -179,10 +188,13 @@ describe('records', () => {
     expect(error.details).toMatchObject({ field: '/messages/1/key' });
   });
 
-  test('a value nested too deeply to serialize is 400, not a crash', () => {
-    const deep: unknown = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
-    const error = thrown(() => new RecordBuilder().build('t', info, [{ value: deep }]));
-    expect(error.status).toBe(400);
-    expect(error.details).toMatchObject({ field: '/messages/0/value' });
+  test('a value nested deeper than JSON.stringify can go is kept as sent, not refused', () => {
+    const deepText = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const text = Buffer.from(`{"messages":[{"value":${deepText}}]}`);
+    const [record] = toWriteRecords(
+      { messages: [{ value: JSON.parse(deepText) as unknown }] },
+      text,
+    );
+    expect(String(record?.value)).toBe(deepText);
   });
 });

@@ -12,7 +12,7 @@ import { WriteError } from './write-error';
 /** A record with its partition and its size, ready for the batcher. */
 export interface PlacedRecord {
   key: string | null;
-  value: string;
+  value: Buffer | string;
   headers: Record<string, string> | undefined;
   partition: number;
   /** Upper bound of the record's encoded size. */
@@ -28,7 +28,7 @@ const HEADER_OVERHEAD_BYTES = 10;
 
 export function recordBytes(
   key: string | null,
-  value: string,
+  value: Buffer | string,
   headers: Record<string, string> | undefined,
 ): number {
   let bytes = RECORD_OVERHEAD_BYTES + Buffer.byteLength(value);

@@ -6,7 +6,8 @@
 /** One message to write; the writer chooses the partition unless the client did. */
 export interface WriteRecord {
   key: string | null;
-  value: string;
+  /** The JSON text, as bytes (a client's own) or as a string. */
+  value: Buffer | string;
   headers: Record<string, string> | undefined;
   /** Asked for by the client; checked against the topic's partitions. */
   partition?: number;
