@@ -91,9 +91,15 @@ function valueEnd(bytes: Buffer, at: number): number {
 
 /** Whether the string token [start, end) (quotes included) spells `name`. */
 function spells(bytes: Buffer, start: number, end: number, name: Buffer): boolean {
-  const inner = bytes.subarray(start + 1, end - 1);
-  if (inner.indexOf(BACKSLASH) === -1) return inner.equals(name);
-  return JSON.parse(bytes.toString('utf8', start, end)) === name.toString();
+  // Byte by byte: names are short, and a native call per member cost more than the loop.
+  let plain = end - start - 2 === name.length;
+  for (let at = start + 1; at < end - 1; at += 1) {
+    const byte = bytes[at];
+    if (byte === BACKSLASH)
+      return JSON.parse(bytes.toString('utf8', start, end)) === name.toString();
+    if (plain && byte !== name[at - start - 1]) plain = false;
+  }
+  return plain;
 }
 
 /**
