@@ -32,17 +32,22 @@ export function isEncoded(req: {
   return typeof encoding === 'string' && !['', 'identity'].includes(encoding.trim().toLowerCase());
 }
 
-/** The charset parameter of a Content-Type, lower case, unquoted; utf-8 when there is none. */
+/** One `; name=value` parameter (RFC 9110 §5.6.6), the value a token or a quoted string. */
+const PARAMETER = /;[ \t]*([^\s;=]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]*))[ \t]*/y;
+
+/**
+ * The charset parameter of a Content-Type, lower case, unquoted; utf-8 when there is none.
+ * Quoted values are read whole, as body-parser reads them for a compressed body: a `;` or a
+ * `charset=` inside another parameter's quotes must not decide which charset is used.
+ */
 export function charsetOf(contentType: string | undefined): string {
-  const parameters = contentType?.split(';').slice(1) ?? [];
-  for (const parameter of parameters) {
-    const equals = parameter.indexOf('=');
-    if (equals === -1 || parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;
-    return parameter
-      .slice(equals + 1)
-      .trim()
-      .replace(/^"(.*)"$/, '$1')
-      .toLowerCase();
+  const parameters = contentType?.indexOf(';') ?? -1;
+  if (contentType === undefined || parameters === -1) return 'utf-8';
+  PARAMETER.lastIndex = parameters;
+  for (let match = PARAMETER.exec(contentType); match; match = PARAMETER.exec(contentType)) {
+    if (match[1]?.toLowerCase() !== 'charset') continue;
+    const value = match[2] === undefined ? (match[3] ?? '') : match[2].replace(/\\(.)/g, '$1');
+    return value.toLowerCase();
   }
   return 'utf-8';
 }

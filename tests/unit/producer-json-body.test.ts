@@ -21,6 +21,8 @@ describe('charsetOf', () => {
     ['application/json; charset=UTF-8', 'utf-8'],
     ['application/json;charset="utf-8"', 'utf-8'],
     ['application/json; version=2; Charset = utf-16LE ', 'utf-16le'],
+    ['application/json; foo="x;charset=utf-8;"; charset=utf-16le', 'utf-16le'],
+    ['application/json; foo="a\\"; charset=utf-16"; charset="utf-8"', 'utf-8'],
     ['application/json; charset=utf8', 'utf8'],
   ])('%j → %s', (contentType, charset) => {
     expect(charsetOf(contentType)).toBe(charset);
@@ -156,6 +158,22 @@ describe('jsonBody on a real HTTP server', () => {
       'content-encoding': 'gzip',
     });
     for (const answer of [plain, gzipped]) {
+      expect(answer).toMatchObject({ status: 415, body: { code: 'unsupported_media_type' } });
+    }
+    expect(seenBytes).toEqual([]);
+  });
+
+  test('a charset hidden behind a quoted parameter is the one refused, compressed or not', async () => {
+    seenBytes.length = 0;
+    // Read by body-parser as UTF-16LE and by a naive split on ";" as UTF-8: the two readings
+    // of these bytes would differ, and the one checked would not be the one parsed.
+    const utf16 = Buffer.from('{"messages":[{"value":1}]}', 'utf16le');
+    const contentType = 'application/json; foo="x;charset=utf-8;"; charset=utf-16le';
+    for (const [body, headers] of [
+      [utf16, {}],
+      [gzipSync(utf16), { 'content-encoding': 'gzip' }],
+    ] as const) {
+      const answer = await post([body], { 'content-type': contentType, ...headers });
       expect(answer).toMatchObject({ status: 415, body: { code: 'unsupported_media_type' } });
     }
     expect(seenBytes).toEqual([]);

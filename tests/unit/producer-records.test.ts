@@ -143,6 +143,16 @@ describe('records', () => {
     expect(String(new RecordBuilder().build('t', info, [{ value: null }])[0]?.value)).toBe('null');
   });
 
+  test('a value does not keep the rest of its body in memory', () => {
+    const padding = ' '.repeat(200_000);
+    const text = Buffer.from(`{"messages":[{"value":1}${padding},{"value":[2]}],"x":"${padding}"}`);
+    const records = toWriteRecords({ messages: [{ value: 1 }, { value: [2] }] }, text);
+    expect(records.map((record) => String(record.value))).toEqual(['1', '[2]']);
+    for (const record of records) {
+      expect((record.value as Buffer).buffer.byteLength).toBeLessThan(10_000);
+    }
+  });
+
   test('a body whose values the scan does not find as parsed is refused, not stored shifted', () => {
     const text = Buffer.from('{"messages":[{"value":1}]}');
     expect(() => toWriteRecords({ messages: [{ value: 1 }, { value: 2 }] }, text)).toThrow(
