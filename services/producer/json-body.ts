@@ -77,11 +77,7 @@ export function parseJsonBody(bytes: Buffer): unknown {
 
 const bodyTexts = new WeakMap<IncomingMessage, Buffer>();
 
-/**
- * The JSON text `req.body` was parsed from (inflated, BOM dropped), for keeping a client's
- * own bytes. A value sliced from it holds the whole body in memory, which is bounded by the
- * body limit and released when the request's records are sent.
- */
+/** The JSON text `req.body` was parsed from (inflated, BOM dropped), kept while the request lives. */
 export function bodyTextOf(req: IncomingMessage): Buffer | undefined {
   return bodyTexts.get(req);
 }
