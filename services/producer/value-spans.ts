@@ -103,23 +103,35 @@ function spells(bytes: Buffer, start: number, end: number, name: Buffer): boolea
 }
 
 /**
+ * Walks the items of the object or array whose opening bracket is at `at`: `item` is given
+ * each item's first byte (a member's name, or an element) and returns the index after the
+ * item. Returns the index after the closing bracket.
+ */
+function eachItem(bytes: Buffer, at: number, close: number, item: (at: number) => number): number {
+  let next = skipWhitespace(bytes, at + 1);
+  if (bytes[next] === close) return next + 1;
+  for (;;) {
+    next = skipWhitespace(bytes, item(next));
+    if (bytes[next] === close) return next + 1;
+    if (bytes[next] !== COMMA) throw new BodyScanError(next);
+    next = skipWhitespace(bytes, next + 1);
+  }
+}
+
+/**
  * `at` is an object's opening brace. Returns the span of its last member named `name`
  * (undefined when there is none) and the index after its closing brace.
  */
 function member(bytes: Buffer, at: number, name: Buffer): { span: Span | undefined; end: number } {
   let span: Span | undefined;
-  let next = skipWhitespace(bytes, at + 1);
-  if (bytes[next] === CLOSE_BRACE) return { span, end: next + 1 };
-  for (;;) {
-    const nameEnd = stringEnd(bytes, next);
-    const start = skipWhitespace(bytes, skipWhitespace(bytes, nameEnd) + 1);
-    const end = valueEnd(bytes, start);
-    if (spells(bytes, next, nameEnd, name)) span = { start, end };
-    next = skipWhitespace(bytes, end);
-    if (bytes[next] === CLOSE_BRACE) return { span, end: next + 1 };
-    if (bytes[next] !== COMMA) throw new BodyScanError(next);
-    next = skipWhitespace(bytes, next + 1);
-  }
+  const end = eachItem(bytes, at, CLOSE_BRACE, (nameStart) => {
+    const nameEnd = stringEnd(bytes, nameStart);
+    const valueStart = skipWhitespace(bytes, skipWhitespace(bytes, nameEnd) + 1);
+    const after = valueEnd(bytes, valueStart);
+    if (spells(bytes, nameStart, nameEnd, name)) span = { start: valueStart, end: after };
+    return after;
+  });
+  return { span, end };
 }
 
 const MESSAGES = Buffer.from('messages');
@@ -132,16 +144,12 @@ export function valueSpans(bytes: Buffer): Span[] {
   const messages = member(bytes, top, MESSAGES).span;
   if (!messages || bytes[messages.start] !== OPEN_BRACKET) throw new BodyScanError(top);
   const spans: Span[] = [];
-  let next = skipWhitespace(bytes, messages.start + 1);
-  if (bytes[next] === CLOSE_BRACKET) return spans;
-  for (;;) {
-    if (bytes[next] !== OPEN_BRACE) throw new BodyScanError(next);
-    const { span, end } = member(bytes, next, VALUE);
-    if (!span) throw new BodyScanError(next);
+  eachItem(bytes, messages.start, CLOSE_BRACKET, (message) => {
+    if (bytes[message] !== OPEN_BRACE) throw new BodyScanError(message);
+    const { span, end } = member(bytes, message, VALUE);
+    if (!span) throw new BodyScanError(message);
     spans.push(span);
-    next = skipWhitespace(bytes, end);
-    if (bytes[next] === CLOSE_BRACKET) return spans;
-    if (bytes[next] !== COMMA) throw new BodyScanError(next);
-    next = skipWhitespace(bytes, next + 1);
-  }
+    return end;
+  });
+  return spans;
 }
