@@ -274,7 +274,8 @@ export class ConsumerRunner {
       for (const kafkaMessage of batch.messages) {
         if (!isRunning() || signal.aborted) break;
         const message = toConsumedMessage(batch.topic, batch.partition, kafkaMessage);
-        const outcome = await processor.process(message, signal);
+        const processed = processor.process(message, signal);
+        const outcome = typeof processed === 'string' ? processed : await processed;
         if (outcome === 'interrupted') break;
         if (outcome === 'blocked') {
           this.pauseBlocked(message, pause);

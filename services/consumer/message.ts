@@ -1,8 +1,10 @@
 /**
- * The contract between the consumer and a message handler. A handler is one async
- * function; the consumer retries it with backoff when it throws and dead-letters the
- * message when it keeps failing. Throw UnprocessableMessageError for a message no retry
- * can fix (bad format): it goes to the dead-letter topic at once.
+ * The contract between the consumer and a message handler. A handler is one function, async
+ * or plain: the consumer awaits what it returns only when that is a promise, so a handler
+ * whose work is synchronous costs no await per message. The consumer retries it with backoff
+ * when it throws (or its promise rejects) and dead-letters the message when it keeps failing.
+ * Throw UnprocessableMessageError for a message no retry can fix (bad format): it goes to the
+ * dead-letter topic at once.
  */
 import type { Logger } from '../common/logger';
 
@@ -27,7 +29,7 @@ export interface HandlerContext {
   readonly attempt: number;
 }
 
-export type Handler = (message: ConsumedMessage, context: HandlerContext) => Promise<void>;
+export type Handler = (message: ConsumedMessage, context: HandlerContext) => void | Promise<void>;
 
 /** A message that retrying cannot fix; it is dead-lettered without retries. */
 export class UnprocessableMessageError extends Error {

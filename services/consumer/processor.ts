@@ -12,7 +12,7 @@
 import { withDeadline, withTimeout } from '../common/deadline';
 import type { Logger } from '../common/logger';
 import type { DeadLetterSink, Failure } from './dead-letter';
-import type { ConsumedMessage, Handler } from './message';
+import type { ConsumedMessage, Handler, HandlerContext } from './message';
 import type { ConsumerMetrics } from './metrics';
 import { performance } from 'node:perf_hooks';
 import { backoffDelay, sleep, type BackoffPolicy } from './retry';
@@ -70,6 +70,15 @@ function isUnprocessable(error: unknown): boolean {
   );
 }
 
+/** A promise, or anything a handler module returns that awaits like one. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 interface TopicSeries {
   processed: { inc(): void };
   retried: { inc(): void };
@@ -83,6 +92,7 @@ export class MessageProcessor {
   private readonly pending = new Map<string, PendingDeadLetter>();
   private readonly series = new Map<string, TopicSeries>();
   private readonly now: () => number;
+  private firstAttempt: HandlerContext | undefined;
 
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
@@ -107,15 +117,15 @@ export class MessageProcessor {
     return series;
   }
 
-  async process(message: ConsumedMessage, signal: AbortSignal): Promise<Outcome> {
-    let pending = this.pending.size > 0 ? this.pendingFor(message) : undefined;
-    if (!pending) {
-      const result = await this.handleWithRetries(message, signal);
-      if (result === 'processed' || result === 'interrupted') return result;
-      pending = { offset: message.offset, failure: result };
-      this.pending.set(partitionKey(message), pending);
-    }
-    return this.deadLetter(message, pending, signal);
+  /**
+   * The outcome, at once when the handler returned without a promise and succeeded: the
+   * runner then awaits nothing for this message (an await per message, its promise and the
+   * async function around it cost more than the default handler's own work).
+   */
+  process(message: ConsumedMessage, signal: AbortSignal): Outcome | Promise<Outcome> {
+    const pending = this.pending.size > 0 ? this.pendingFor(message) : undefined;
+    if (pending) return this.deadLetter(message, pending, signal);
+    return this.attempt(message, 1, signal);
   }
 
   /** The dead-letter write remembered for this message's partition, if it is this message's. */
@@ -130,42 +140,96 @@ export class MessageProcessor {
     return pending;
   }
 
-  private async handleWithRetries(
-    message: ConsumedMessage,
-    signal: AbortSignal,
-  ): Promise<'processed' | 'interrupted' | Failure> {
-    const { handler, logger, maxRetries, backoff } = this.options;
-    const series = this.seriesOf(message.topic);
-    for (let attempt = 1; ; attempt += 1) {
-      const startedAt = performance.now();
-      try {
-        await handler(message, { logger, signal, attempt });
-        series.duration.observe((performance.now() - startedAt) / 1000);
-        series.processed.inc();
-        series.endToEnd.observe(Math.max(0, this.now() - message.timestamp) / 1000);
-        return 'processed';
-      } catch (error) {
-        series.duration.observe((performance.now() - startedAt) / 1000);
-        const where = {
-          topic: message.topic,
-          partition: message.partition,
-          offset: message.offset,
-        };
-        if (isUnprocessable(error)) {
-          return { reason: 'unprocessable', error, attempts: attempt };
-        }
-        if (attempt > maxRetries) {
-          return { reason: 'retries-exhausted', error, attempts: attempt };
-        }
-        const delayMs = backoffDelay(attempt, backoff);
-        series.retried.inc();
-        logger.warn(
-          { ...where, attempt, retryInMs: delayMs, err: error },
-          'handler failed; retrying',
-        );
-        if (!(await sleep(delayMs, signal))) return 'interrupted';
-      }
+  /** The context of a first attempt, the same object for every message while the signal is. */
+  private firstAttemptContext(signal: AbortSignal): HandlerContext {
+    let context = this.firstAttempt;
+    if (context?.signal !== signal) {
+      context = Object.freeze({ logger: this.options.logger, signal, attempt: 1 });
+      this.firstAttempt = context;
     }
+    return context;
+  }
+
+  /** One call of the handler; a failure is retried or dead-lettered. */
+  private attempt(
+    message: ConsumedMessage,
+    attempt: number,
+    signal: AbortSignal,
+  ): Outcome | Promise<Outcome> {
+    const { handler, logger } = this.options;
+    const context = attempt === 1 ? this.firstAttemptContext(signal) : { logger, signal, attempt };
+    const startedAt = performance.now();
+    let returned: void | Promise<void>;
+    try {
+      returned = handler(message, context);
+    } catch (error) {
+      return this.failed(message, attempt, startedAt, error, signal);
+    }
+    if (!isThenable(returned)) return this.succeeded(message, startedAt);
+    return Promise.resolve(returned).then(
+      () => this.succeeded(message, startedAt),
+      (error: unknown) => this.failed(message, attempt, startedAt, error, signal),
+    );
+  }
+
+  private succeeded(message: ConsumedMessage, startedAt: number): 'processed' {
+    const series = this.seriesOf(message.topic);
+    series.duration.observe((performance.now() - startedAt) / 1000);
+    series.processed.inc();
+    series.endToEnd.observe(Math.max(0, this.now() - message.timestamp) / 1000);
+    return 'processed';
+  }
+
+  private async failed(
+    message: ConsumedMessage,
+    attempt: number,
+    startedAt: number,
+    error: unknown,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    const { logger, maxRetries, backoff } = this.options;
+    const series = this.seriesOf(message.topic);
+    series.duration.observe((performance.now() - startedAt) / 1000);
+    if (isUnprocessable(error)) {
+      return this.deadLetterFailed(
+        message,
+        { reason: 'unprocessable', error, attempts: attempt },
+        signal,
+      );
+    }
+    if (attempt > maxRetries) {
+      return this.deadLetterFailed(
+        message,
+        { reason: 'retries-exhausted', error, attempts: attempt },
+        signal,
+      );
+    }
+    const delayMs = backoffDelay(attempt, backoff);
+    series.retried.inc();
+    logger.warn(
+      {
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        attempt,
+        retryInMs: delayMs,
+        err: error,
+      },
+      'handler failed; retrying',
+    );
+    if (!(await sleep(delayMs, signal))) return 'interrupted';
+    return this.attempt(message, attempt + 1, signal);
+  }
+
+  /** Remembers the failure for the partition (a blocked write is retried from it), then writes. */
+  private deadLetterFailed(
+    message: ConsumedMessage,
+    failure: Failure,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    const pending: PendingDeadLetter = { offset: message.offset, failure };
+    this.pending.set(partitionKey(message), pending);
+    return this.deadLetter(message, pending, signal);
   }
 
   private async deadLetter(

@@ -6,6 +6,7 @@ import {
   UnprocessableMessageError,
   type ConsumedMessage,
   type Handler,
+  type HandlerContext,
 } from '../../services/consumer/message';
 import { createConsumerMetrics } from '../../services/consumer/metrics';
 import { MessageProcessor } from '../../services/consumer/processor';
@@ -54,7 +55,7 @@ const signal = new AbortController().signal;
 describe('MessageProcessor', () => {
   it('processes a message the handler accepts', async () => {
     const { processor, count } = setup(defaultHandle);
-    await expect(processor.process(message('0'), signal)).resolves.toBe('processed');
+    expect(await processor.process(message('0'), signal)).toBe('processed');
     expect(await count('processed')).toBe(1);
   });
 
@@ -64,7 +65,7 @@ describe('MessageProcessor', () => {
       attempts.push(attempt);
       throw new Error('database down');
     });
-    await expect(processor.process(message('5'), signal)).resolves.toBe('dead_lettered');
+    expect(await processor.process(message('5'), signal)).toBe('dead_lettered');
     expect(attempts).toEqual([1, 2, 3]);
     expect(deadLetters.written).toHaveLength(1);
     expect(deadLetters.written[0]?.failure).toMatchObject({
@@ -75,21 +76,94 @@ describe('MessageProcessor', () => {
     expect(await count('dead_lettered')).toBe(1);
   });
 
+  it('gives the outcome of a handler that returns no promise at once, with its metrics', async () => {
+    const registry = new Registry();
+    const metrics = createConsumerMetrics(registry, ['events']);
+    const processor = new MessageProcessor({
+      handler: defaultHandle,
+      deadLetters: new FakeDeadLetters(),
+      metrics,
+      logger: pino({ level: 'silent' }),
+      maxRetries: 2,
+      backoff: { initialMs: 1, maxMs: 2 },
+      deadLetterTimeoutMs: 1000,
+    });
+    // Not a promise: the runner awaits nothing for this message.
+    expect(processor.process(message('0'), signal)).toBe('processed');
+    const text = await registry.metrics();
+    expect(text).toContain('event_pipeline_processing_duration_seconds_count{topic="events"} 1');
+    expect(text).toContain('event_pipeline_end_to_end_latency_seconds_count{topic="events"} 1');
+    expect(text).toContain(
+      'event_pipeline_consumed_messages_total{topic="events",result="processed"} 1',
+    );
+  });
+
+  it('retries a handler that throws without a promise, then dead-letters it', async () => {
+    const attempts: number[] = [];
+    const { processor, deadLetters, count } = setup((_m, { attempt }) => {
+      attempts.push(attempt);
+      throw new Error('cache miss');
+    });
+    const outcome = processor.process(message('6'), signal);
+    expect(outcome).toBeInstanceOf(Promise);
+    expect(await outcome).toBe('dead_lettered');
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(deadLetters.written[0]?.failure).toMatchObject({
+      reason: 'retries-exhausted',
+      attempts: 3,
+    });
+    expect(await count('retried')).toBe(2);
+  });
+
+  it('awaits a thenable that a handler module returns, and retries when it rejects', async () => {
+    let calls = 0;
+    let settled = false;
+    const handler = (() => ({
+      then(onFulfilled: () => void, onRejected: (error: Error) => void) {
+        calls += 1;
+        setTimeout(() => {
+          settled = true;
+          if (calls === 1) onRejected(new Error('not yet'));
+          else onFulfilled();
+        }, 5);
+      },
+    })) as unknown as Handler; // a JavaScript module may return any thenable
+    const { processor, deadLetters } = setup(handler);
+    expect(await processor.process(message('13'), signal)).toBe('processed');
+    expect(settled).toBe(true);
+    expect(calls).toBe(2);
+    expect(deadLetters.calls).toBe(0);
+  });
+
+  it('hands every first attempt the same read-only context, and a retry its own', async () => {
+    const contexts: HandlerContext[] = [];
+    const { processor } = setup((_m, context) => {
+      contexts.push(context);
+      if (contexts.length === 2) throw new Error('once');
+    });
+    expect(await processor.process(message('14'), signal)).toBe('processed');
+    expect(await processor.process(message('15'), signal)).toBe('processed');
+    expect(contexts.map((c) => c.attempt)).toEqual([1, 1, 2]);
+    expect(contexts[1]).toBe(contexts[0]);
+    expect(Object.isFrozen(contexts[0])).toBe(true);
+    expect(() => {
+      (contexts[0] as { attempt: number }).attempt = 5;
+    }).toThrow(TypeError);
+  });
+
   it('succeeds on a retry without dead-lettering', async () => {
     let calls = 0;
     const { processor, deadLetters } = setup(async () => {
       calls += 1;
       if (calls === 1) throw new Error('flaky');
     });
-    await expect(processor.process(message('1'), signal)).resolves.toBe('processed');
+    expect(await processor.process(message('1'), signal)).toBe('processed');
     expect(deadLetters.calls).toBe(0);
   });
 
   it('dead-letters a value that is not JSON at once', async () => {
     const { processor, deadLetters, count } = setup(defaultHandle);
-    await expect(processor.process(message('2', 'not json'), signal)).resolves.toBe(
-      'dead_lettered',
-    );
+    expect(await processor.process(message('2', 'not json'), signal)).toBe('dead_lettered');
     expect(deadLetters.written[0]?.failure).toMatchObject({ reason: 'unprocessable', attempts: 1 });
     expect(deadLetters.written[0]?.failure.error).toBeInstanceOf(UnprocessableMessageError);
     expect(await count('retried')).toBe(0);
@@ -109,7 +183,7 @@ describe('MessageProcessor', () => {
       controller.abort();
       throw new Error('fails while shutting down');
     });
-    await expect(processor.process(message('4'), controller.signal)).resolves.toBe('interrupted');
+    expect(await processor.process(message('4'), controller.signal)).toBe('interrupted');
     expect(deadLetters.calls).toBe(0);
   });
 
@@ -120,9 +194,9 @@ describe('MessageProcessor', () => {
       throw new UnprocessableMessageError('bad');
     });
     deadLetters.next = () => Promise.reject(new Error('dead-letter topic unavailable'));
-    await expect(processor.process(message('7'), signal)).resolves.toBe('blocked');
+    expect(await processor.process(message('7'), signal)).toBe('blocked');
     deadLetters.next = () => Promise.resolve();
-    await expect(processor.process(message('7'), signal)).resolves.toBe('dead_lettered');
+    expect(await processor.process(message('7'), signal)).toBe('dead_lettered');
     expect(handlerCalls).toBe(1);
     expect(deadLetters.calls).toBe(2);
   });
@@ -133,9 +207,9 @@ describe('MessageProcessor', () => {
       throw new UnprocessableMessageError('bad');
     }, 20);
     deadLetters.next = () => new Promise<void>((resolve) => (finish = resolve));
-    await expect(processor.process(message('8'), signal)).resolves.toBe('blocked');
+    expect(await processor.process(message('8'), signal)).toBe('blocked');
     finish();
-    await expect(processor.process(message('8'), signal)).resolves.toBe('dead_lettered');
+    expect(await processor.process(message('8'), signal)).toBe('dead_lettered');
     expect(deadLetters.calls).toBe(1);
   });
 
@@ -148,7 +222,7 @@ describe('MessageProcessor', () => {
       setTimeout(() => controller.abort(), 5);
       return new Promise<void>(() => undefined);
     };
-    await expect(processor.process(message('10'), controller.signal)).resolves.toBe('interrupted');
+    expect(await processor.process(message('10'), controller.signal)).toBe('interrupted');
   });
 
   it('still waits for the letter of a message whose last attempt ended after shutdown began', async () => {
@@ -159,16 +233,14 @@ describe('MessageProcessor', () => {
       throw new UnprocessableMessageError('bad');
     });
     deadLetters.next = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
-    await expect(processor.process(message('11'), controller.signal)).resolves.toBe(
-      'dead_lettered',
-    );
+    expect(await processor.process(message('11'), controller.signal)).toBe('dead_lettered');
     expect(await count('dead_lettered')).toBe(1);
   });
 
   it('forgets a blocked write when the partition continues at another offset', async () => {
     const { processor, deadLetters } = setup(defaultHandle);
     deadLetters.next = () => Promise.reject(new Error('unavailable'));
-    await expect(processor.process(message('9', 'x'), signal)).resolves.toBe('blocked');
-    await expect(processor.process(message('12'), signal)).resolves.toBe('processed');
+    expect(await processor.process(message('9', 'x'), signal)).toBe('blocked');
+    expect(await processor.process(message('12'), signal)).toBe('processed');
   });
 });
