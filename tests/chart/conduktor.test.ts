@@ -680,16 +680,18 @@ describe('Kafka through per-broker forwarders of listeners advertising host.dock
   });
 
   test('with the forwarder of one broker only, partitions led by the others are out of reach', async () => {
-    await Promise.all(plainForwarders.slice(1).map((f) => f.stop()));
     const bootstrap = [`${DOCKER_HOST}:${plainForwarders[0]!.listenPort}`];
+    // Read while every forwarder is up: kafkajs' admin may send its metadata request to any
+    // broker it has learned of, not only to the bootstrap one.
     const admin = client(bootstrap).admin();
     await admin.connect();
     const [meta] = (await admin.fetchTopicMetadata({ topics: ['events'] })).topics;
     await admin.disconnect();
+    await Promise.all(plainForwarders.slice(1).map((f) => f.stop()));
     const elsewhere = meta?.partitions.find((p) => p.leader !== started().nodeIds[0]);
     expect(elsewhere).toBeDefined();
     const producer = client(bootstrap, FEW_RETRIES).producer({ allowAutoTopicCreation: false });
-    // The bootstrap forwarder answered the metadata above; whether kafkajs gives up on the
+    // The bootstrap forwarder answers the producer's metadata; whether kafkajs gives up on the
     // unreachable leader while connecting (it may reach for every broker then, on a slow
     // machine) or at the send, that partition cannot be written.
     await expect(
