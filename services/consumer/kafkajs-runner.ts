@@ -33,7 +33,7 @@ import type {
 import type { Logger } from '../common/logger';
 import { CommitFailureLog, type ForcedCommitReason } from './commit-failure-log';
 import { crashLog } from './crash-log';
-import type { ConsumedMessage } from './message';
+import { partitionKey, positionOf, type ConsumedMessage } from './message';
 import type { ConsumerMetrics } from './metrics';
 import type { MessageProcessor } from './processor';
 import { backoffDelay, type BackoffPolicy } from './retry';
@@ -282,7 +282,7 @@ export class ConsumerRunner {
           break;
         }
         if (this.blockedCount.size > 0) {
-          this.blockedCount.delete(`${message.topic}/${message.partition}`);
+          this.blockedCount.delete(partitionKey(message));
         }
         handledOffset = message.offset;
         // Both are cheap no-ops most of the time, but awaiting them after every message cost
@@ -312,18 +312,13 @@ export class ConsumerRunner {
 
   /** Pauses the partition; when it resumes, kafkajs fetches again from the blocked offset. */
   private pauseBlocked(message: ConsumedMessage, pause: () => () => void): void {
-    const key = `${message.topic}/${message.partition}`;
+    const key = partitionKey(message);
     const failures = (this.blockedCount.get(key) ?? 0) + 1;
     this.blockedCount.set(key, failures);
     const delayMs = backoffDelay(failures, this.options.blockedBackoff);
     const resume = pause();
     this.options.logger.warn(
-      {
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        resumeInMs: delayMs,
-      },
+      { ...positionOf(message), resumeInMs: delayMs },
       'partition paused until the dead-letter write can be retried',
     );
     const timer = setTimeout(() => {

@@ -21,6 +21,17 @@ export interface ConsumedMessage {
   readonly timestamp: number;
 }
 
+/** The key a consumer keeps per-partition state under. */
+export const partitionKey = (message: ConsumedMessage): string =>
+  `${message.topic}/${message.partition}`;
+
+/** Where a message sits, as logs name it. */
+export const positionOf = (message: ConsumedMessage) => ({
+  topic: message.topic,
+  partition: message.partition,
+  offset: message.offset,
+});
+
 export interface HandlerContext {
   readonly logger: Logger;
   /** Aborted when the service shuts down; a long handler may use it to stop early. */

@@ -11,8 +11,14 @@
  */
 import { withDeadline, withTimeout } from '../common/deadline';
 import type { Logger } from '../common/logger';
-import type { DeadLetterSink, Failure } from './dead-letter';
-import type { ConsumedMessage, Handler, HandlerContext } from './message';
+import type { DeadLetterSink, Failure, FailureReason } from './dead-letter';
+import {
+  partitionKey,
+  positionOf,
+  type ConsumedMessage,
+  type Handler,
+  type HandlerContext,
+} from './message';
 import type { ConsumerMetrics } from './metrics';
 import { performance } from 'node:perf_hooks';
 import { backoffDelay, sleep, type BackoffPolicy } from './retry';
@@ -70,6 +76,17 @@ function isUnprocessable(error: unknown): boolean {
   );
 }
 
+/** Why a failed attempt ends in the dead-letter topic, or nothing when it is retried. */
+function deadLetterReason(
+  error: unknown,
+  attempt: number,
+  maxRetries: number,
+): FailureReason | undefined {
+  if (isUnprocessable(error)) return 'unprocessable';
+  if (attempt > maxRetries) return 'retries-exhausted';
+  return undefined;
+}
+
 /** A promise, or anything a handler module returns that awaits like one. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -85,8 +102,6 @@ interface TopicSeries {
   duration: { observe(seconds: number): void };
   endToEnd: { observe(seconds: number): void };
 }
-
-const partitionKey = (message: ConsumedMessage) => `${message.topic}/${message.partition}`;
 
 export class MessageProcessor {
   private readonly pending = new Map<string, PendingDeadLetter>();
@@ -190,31 +205,12 @@ export class MessageProcessor {
     const { logger, maxRetries, backoff } = this.options;
     const series = this.seriesOf(message.topic);
     series.duration.observe((performance.now() - startedAt) / 1000);
-    if (isUnprocessable(error)) {
-      return this.deadLetterFailed(
-        message,
-        { reason: 'unprocessable', error, attempts: attempt },
-        signal,
-      );
-    }
-    if (attempt > maxRetries) {
-      return this.deadLetterFailed(
-        message,
-        { reason: 'retries-exhausted', error, attempts: attempt },
-        signal,
-      );
-    }
+    const reason = deadLetterReason(error, attempt, maxRetries);
+    if (reason) return this.deadLetterFailed(message, { reason, error, attempts: attempt }, signal);
     const delayMs = backoffDelay(attempt, backoff);
     series.retried.inc();
     logger.warn(
-      {
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        attempt,
-        retryInMs: delayMs,
-        err: error,
-      },
+      { ...positionOf(message), attempt, retryInMs: delayMs, err: error },
       'handler failed; retrying',
     );
     if (!(await sleep(delayMs, signal))) return 'interrupted';
@@ -238,7 +234,7 @@ export class MessageProcessor {
     signal: AbortSignal,
   ): Promise<Outcome> {
     const { deadLetters, metrics, logger, deadLetterTimeoutMs } = this.options;
-    const where = { topic: message.topic, partition: message.partition, offset: message.offset };
+    const where = positionOf(message);
     if (!pending.write || pending.write.state === 'failed') {
       pending.write = track(deadLetters.write(message, pending.failure));
     }
