@@ -7,12 +7,10 @@ import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { newLogFile, type Tracked } from '../../scripts/lib/processes';
 import { scrape, type Sample } from './prom';
-import { freePort } from '../../scripts/lib/ports';
 import { repoRoot } from '../../scripts/lib/root';
 import {
   serviceMain,
-  startService,
-  waitUntilReady,
+  startOnFreePorts,
   type RunningService as LibService,
   type ServiceName,
 } from '../../scripts/lib/services';
@@ -68,12 +66,16 @@ export interface RunningProducer extends RunningService {
   readonly httpPort: number;
 }
 
-function start(
+async function start(
   name: ServiceName,
-  managementPort: number,
   options: ServiceOptions,
-  env: Record<string, string>,
-): LibService {
+  settings: {
+    env: Record<string, string>;
+    portSettings?: string[];
+    until: '/readyz' | '/livez';
+    timeoutMs: number;
+  },
+): Promise<{ service: LibService; ports: Record<string, number> }> {
   const main = serviceMain(name, DIST);
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const nodeArgs: string[] = [];
@@ -85,16 +87,18 @@ function start(
       `--cpu-prof-name=${options.label}.cpuprofile`,
     );
   }
-  return startService(name, {
-    managementPort,
+  return startOnFreePorts(name, {
     env: {
       ...(process.env.BENCH_SERVICE_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
         : {}),
       KAFKA_BROKERS: options.brokers.join(','),
-      ...env,
+      ...settings.env,
       ...options.env,
     },
+    portSettings: settings.portSettings,
+    until: settings.until,
+    timeoutMs: settings.timeoutMs,
     output: newLogFile(options.label),
     label: options.label,
     distDir: DIST,
@@ -115,23 +119,20 @@ export async function startProducer(
   topics: string[],
   options: ServiceOptions,
 ): Promise<RunningProducer> {
-  const [httpPort, managementPort] = [await freePort(), await freePort()];
-  const producer = start('producer', managementPort, options, {
-    HTTP_PORT: String(httpPort),
-    TOPICS: topics.join(','),
+  const { service: producer, ports } = await start('producer', options, {
+    env: { TOPICS: topics.join(',') },
+    portSettings: ['HTTP_PORT'],
+    until: '/readyz',
+    timeoutMs: 60_000,
   });
-  try {
-    await waitUntilReady(producer, 60_000);
-  } catch (error) {
-    await producer.stop('SIGKILL');
-    throw error;
-  }
+  const httpPort = ports.HTTP_PORT ?? 0;
   return { ...service(producer), apiUrl: `http://127.0.0.1:${httpPort}`, httpPort };
 }
 
 /**
  * Starts a consumer; `waitJoined` (default true) waits until it has joined its group
- * (readiness), which can take a while when another member must rebalance first.
+ * (readiness), which can take a while when another member must rebalance first; without it,
+ * only until its management server answers.
  */
 export async function startConsumer(
   topics: string[],
@@ -139,19 +140,15 @@ export async function startConsumer(
   deadLetterTopic: string,
   options: ServiceOptions & { waitJoined?: boolean },
 ): Promise<RunningService> {
-  const managementPort = await freePort();
-  const consumer = start('consumer', managementPort, options, {
-    TOPICS: topics.join(','),
-    CONSUMER_GROUP_ID: groupId,
-    DLQ_TOPIC: deadLetterTopic,
+  const joined = options.waitJoined !== false;
+  const { service: consumer } = await start('consumer', options, {
+    env: {
+      TOPICS: topics.join(','),
+      CONSUMER_GROUP_ID: groupId,
+      DLQ_TOPIC: deadLetterTopic,
+    },
+    until: joined ? '/readyz' : '/livez',
+    timeoutMs: joined ? 90_000 : 60_000,
   });
-  if (options.waitJoined !== false) {
-    try {
-      await waitUntilReady(consumer, 90_000);
-    } catch (error) {
-      await consumer.stop('SIGKILL');
-      throw error;
-    }
-  }
   return service(consumer);
 }

@@ -13,6 +13,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnTracked, type Tracked } from './processes';
+import { freePorts } from './ports';
 import { waitFor } from './poll';
 import { repoRoot } from './root';
 
@@ -163,6 +164,62 @@ export async function waitForStatus(
 /** Polls /readyz until it answers 200; fails early if the service exits. */
 export function waitUntilReady(service: RunningService, timeoutMs = 60_000): Promise<void> {
   return waitForStatus(`${service.managementUrl}/readyz`, 200, { timeoutMs, service });
+}
+
+const FATAL = 60; // pino's level number for fatal
+
+/**
+ * True when the service has exited because a port it was given was taken: its last fatal log
+ * line (a log file may hold earlier runs) is the start-up failure with code EADDRINUSE.
+ */
+export function exitedOnTakenPort(service: RunningService): boolean {
+  if (service.running() || service.logFile === undefined) return false;
+  const fatal = service.logs().filter((line) => line.level === FATAL);
+  const err = fatal[fatal.length - 1]?.err as { code?: unknown } | undefined;
+  return err?.code === 'EADDRINUSE';
+}
+
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts a service on ports the OS says are free (its management port and the settings named
+ * in `portSettings`, e.g. HTTP_PORT) and waits until it answers `until` with 200. A free port
+ * can be taken by another process before the service binds it (on a busy machine, the local
+ * port of someone's outgoing connection); the service then exits with EADDRINUSE, and it is
+ * started again on new ports, at most three times in all.
+ */
+export async function startOnFreePorts(
+  name: ServiceName,
+  options: Omit<ServiceOptions, 'managementPort'> & {
+    portSettings?: readonly string[];
+    until?: '/readyz' | '/livez';
+    timeoutMs?: number;
+    /** How ports are chosen (tests hand out a taken one); default: freePorts. */
+    choosePorts?: (count: number) => Promise<number[]>;
+  },
+): Promise<{ service: RunningService; ports: Record<string, number> }> {
+  const {
+    portSettings = [],
+    until = '/readyz',
+    timeoutMs = 60_000,
+    choosePorts = freePorts,
+    ...serviceOptions
+  } = options;
+  for (let attempt = 1; ; attempt += 1) {
+    const [managementPort = 0, ...settingPorts] = await choosePorts(1 + portSettings.length);
+    const ports: Record<string, number> = {};
+    portSettings.forEach((setting, index) => (ports[setting] = settingPorts[index] ?? 0));
+    const env = { ...serviceOptions.env };
+    for (const [setting, port] of Object.entries(ports)) env[setting] = String(port);
+    const service = startService(name, { ...serviceOptions, managementPort, env });
+    try {
+      await waitForStatus(`${service.managementUrl}${until}`, 200, { timeoutMs, service });
+      return { service, ports };
+    } catch (error) {
+      await service.stop('SIGKILL');
+      if (attempt >= PORT_ATTEMPTS || !exitedOnTakenPort(service)) throw error;
+    }
+  }
 }
 
 /** True for the ways a service may end after a stop signal. */
