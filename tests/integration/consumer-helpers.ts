@@ -10,8 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { createTopic, testKafka, uniqueTopic } from '../support/kafka';
-import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
-import { freePort } from '../../scripts/lib/ports';
+import { startOnFreePorts, type RunningService } from '../../scripts/lib/services';
 import { repoRoot } from '../../scripts/lib/root';
 
 const ROOT = repoRoot();
@@ -40,14 +39,16 @@ export async function newConsumerSetup(
   return setup;
 }
 
-/** Starts the consumer with short group timeouts and debug logs, and waits until it is ready. */
+/**
+ * Starts the consumer (on a free management port) with short group timeouts and debug logs,
+ * and waits until it is ready.
+ */
 export async function startConsumer(
   setup: ConsumerSetup,
   label: string,
   env: Record<string, string> = {},
-  options: { waitReady?: boolean } = {},
 ): Promise<RunningService> {
-  const service = startService('consumer', {
+  const { service } = await startOnFreePorts('consumer', {
     env: {
       TOPICS: setup.topic,
       CONSUMER_GROUP_ID: setup.groupId,
@@ -61,10 +62,8 @@ export async function startConsumer(
       SHUTDOWN_TIMEOUT_MS: '15000',
       ...env,
     },
-    managementPort: await freePort(),
     label,
   });
-  if (options.waitReady ?? true) await waitUntilReady(service, 60_000);
   return service;
 }
 

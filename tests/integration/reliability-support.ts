@@ -15,7 +15,12 @@ import {
   type RequestRecord,
 } from '../../scripts/lib/ledger';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
+import {
+  startOnFreePorts,
+  startService,
+  waitUntilReady,
+  type RunningService,
+} from '../../scripts/lib/services';
 import { freePort } from '../../scripts/lib/ports';
 
 export const PRODUCE_TIMEOUT_MS = 5_000;
@@ -62,15 +67,17 @@ export interface ProducerInstance {
   url: string;
 }
 
+/**
+ * Starts the producer API and waits until it is ready: on free ports, or with `httpPort` on
+ * that one (a restart that clients keep sending to).
+ */
 export async function startProducer(
   scenario: Scenario,
   label: string,
-  options: { httpPort?: number; env?: Record<string, string>; waitReady?: boolean } = {},
+  options: { httpPort?: number; env?: Record<string, string> } = {},
 ): Promise<ProducerInstance> {
-  const httpPort = options.httpPort ?? (await freePort());
-  const service = startService('producer', {
+  const settings = {
     env: {
-      HTTP_PORT: String(httpPort),
       KAFKA_BROKERS: scenario.brokers.join(','),
       TOPICS: scenario.topic,
       PRODUCE_TIMEOUT_MS: String(PRODUCE_TIMEOUT_MS),
@@ -78,19 +85,36 @@ export async function startProducer(
       LOG_LEVEL: 'info',
       ...options.env,
     },
-    managementPort: await freePort(),
     label: `${scenario.label}-${label}`,
-  });
-  if (options.waitReady ?? true) await waitUntilReady(service, 60_000);
+  };
+  let service: RunningService;
+  let httpPort: number;
+  if (options.httpPort === undefined) {
+    const started = await startOnFreePorts('producer', {
+      ...settings,
+      portSettings: ['HTTP_PORT'],
+    });
+    service = started.service;
+    httpPort = started.ports.HTTP_PORT ?? 0;
+  } else {
+    httpPort = options.httpPort;
+    service = startService('producer', {
+      ...settings,
+      env: { ...settings.env, HTTP_PORT: String(httpPort) },
+      managementPort: await freePort(),
+    });
+    await waitUntilReady(service, 60_000);
+  }
   return { service, httpPort, url: `http://127.0.0.1:${httpPort}` };
 }
 
+/** Starts a ledger consumer on a free management port and waits until it has joined. */
 export async function startLedgerConsumer(
   scenario: Scenario,
   instance: string,
-  options: { env?: Record<string, string>; waitReady?: boolean } = {},
+  options: { env?: Record<string, string> } = {},
 ): Promise<RunningService> {
-  const service = startService('consumer', {
+  const { service } = await startOnFreePorts('consumer', {
     env: {
       KAFKA_BROKERS: scenario.brokers.join(','),
       TOPICS: scenario.topic,
@@ -107,10 +131,8 @@ export async function startLedgerConsumer(
       SHUTDOWN_TIMEOUT_MS: '15000',
       ...options.env,
     },
-    managementPort: await freePort(),
     label: `${scenario.label}-${instance}`,
   });
-  if (options.waitReady ?? true) await waitUntilReady(service, 60_000);
   return service;
 }
 
