@@ -1,10 +1,13 @@
 import {
+  containerRestarts,
   deploymentRolledOut,
   kafkaReady,
   podReady,
   readyEndpointPods,
   restartPatch,
   statefulSetReady,
+  type ContainerStatusLike,
+  type PodWithContainers,
 } from '../e2e/support/conditions';
 
 describe('e2e conditions', () => {
@@ -173,5 +176,48 @@ describe('e2e conditions', () => {
         status: '3 of 3 replicas ready',
       },
     );
+  });
+});
+
+describe('container restarts', () => {
+  const running = { running: { startedAt: '2026-12-07T14:40:00Z' } };
+  const startError = {
+    terminated: { reason: 'StartError', exitCode: 128, message: 'runc create failed: timeout' },
+  };
+  const pod = (name: string, status: Omit<ContainerStatusLike, 'name'>): PodWithContainers => ({
+    metadata: { name },
+    status: { containerStatuses: [{ name: 'producer', ...status }] },
+  });
+
+  test('none restarted: nothing to report', () => {
+    expect(containerRestarts([pod('a', { restartCount: 0, ready: true, state: running })])).toEqual(
+      { crashes: [], runtimeStartFailures: [] },
+    );
+  });
+
+  test('one failed start by the runtime, then running and ready, is not a crash', () => {
+    const result = containerRestarts([
+      pod('a', { restartCount: 1, ready: true, state: running, lastState: startError }),
+    ]);
+    expect(result.crashes).toEqual([]);
+    expect(result.runtimeStartFailures).toEqual([
+      'a/producer: 1 restart(s), last StartError (exit 128): runc create failed: timeout',
+    ]);
+  });
+
+  test.each([
+    ['our process exited', { reason: 'Error', exitCode: 1 }, 1, true, running],
+    ['killed for memory', { reason: 'OOMKilled', exitCode: 137 }, 1, true, running],
+    ['StartError with another exit code', { reason: 'StartError', exitCode: 1 }, 1, true, running],
+    ['StartError twice', { reason: 'StartError', exitCode: 128 }, 2, true, running],
+    ['StartError, not ready since', { reason: 'StartError', exitCode: 128 }, 1, false, running],
+    ['StartError, not running since', { reason: 'StartError', exitCode: 128 }, 1, false, {}],
+  ])('%s: a crash', (_case, terminated, restartCount, ready, state) => {
+    const result = containerRestarts([
+      pod('a', { restartCount, ready, state, lastState: { terminated } }),
+    ]);
+    expect(result.runtimeStartFailures).toEqual([]);
+    expect(result.crashes).toHaveLength(1);
+    expect(result.crashes[0]).toContain(`last ${terminated.reason} (exit ${terminated.exitCode})`);
   });
 });

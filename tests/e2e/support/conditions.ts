@@ -150,3 +150,48 @@ export function statefulSetReady(set: StatefulSetLike | undefined): Verdict {
   if (ready < want) return { ready: false, status: `${ready} of ${want} replicas ready` };
   return { ready: true, status: `${ready} of ${want} replicas ready` };
 }
+
+export interface ContainerStatusLike {
+  name: string;
+  restartCount: number;
+  ready: boolean;
+  state?: { running?: unknown };
+  lastState?: { terminated?: { reason?: string; exitCode?: number; message?: string } };
+}
+
+export interface PodWithContainers {
+  metadata?: { name?: string };
+  status?: { containerStatuses?: ContainerStatusLike[] };
+}
+
+/**
+ * The restarts in these pods: `crashes`, and `runtimeStartFailures`, where the container
+ * runtime failed once to start the process (StartError, exit code 128: runc timing out on a
+ * busy VM) and the container then started and is ready. Our code never ran in the failed
+ * start, so nothing of ours crashed; any other restart, or a second one, is a crash.
+ */
+export function containerRestarts(pods: readonly PodWithContainers[]): {
+  crashes: string[];
+  runtimeStartFailures: string[];
+} {
+  const crashes: string[] = [];
+  const runtimeStartFailures: string[] = [];
+  for (const pod of pods) {
+    for (const c of pod.status?.containerStatuses ?? []) {
+      if (c.restartCount === 0) continue;
+      const last = c.lastState?.terminated;
+      const what =
+        `${pod.metadata?.name}/${c.name}: ${c.restartCount} restart(s), ` +
+        `last ${last?.reason ?? '?'} (exit ${last?.exitCode ?? '?'})` +
+        (last?.message ? `: ${last.message}` : '');
+      const runtimeOnly =
+        last?.reason === 'StartError' &&
+        last.exitCode === 128 &&
+        c.restartCount === 1 &&
+        c.state?.running !== undefined &&
+        c.ready;
+      (runtimeOnly ? runtimeStartFailures : crashes).push(what);
+    }
+  }
+  return { crashes, runtimeStartFailures };
+}
