@@ -18,8 +18,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTopic, uniqueTopic } from '../support/kafka';
-import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
-import { freePort } from '../../scripts/lib/ports';
+import { startOnFreePorts, type RunningService } from '../../scripts/lib/services';
 import { repoRoot } from '../../scripts/lib/root';
 
 const ROOT = repoRoot();
@@ -134,14 +133,13 @@ beforeAll(async () => {
   mkdirSync(WORK, { recursive: true });
   writeFileSync(join(WORK, 'hooks.py'), HOOKS);
   await createTopic(topic, 3);
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  service = startService('producer', {
-    env: { HTTP_PORT: String(port), TOPICS: topic, API_KEYS: API_KEY, LOG_LEVEL: 'info' },
-    managementPort: await freePort(),
+  const started = await startOnFreePorts('producer', {
+    env: { TOPICS: topic, API_KEYS: API_KEY, LOG_LEVEL: 'info' },
+    portSettings: ['HTTP_PORT'],
     label: 'fuzz',
   });
-  await waitUntilReady(service, 60_000);
+  service = started.service;
+  url = `http://127.0.0.1:${started.ports.HTTP_PORT}`;
 }, 90_000);
 
 afterAll(async () => {

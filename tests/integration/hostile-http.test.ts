@@ -27,8 +27,7 @@ import {
 } from '../support/kafka';
 import { readLedgerTopic } from '../../scripts/lib/ledger';
 import { readTopic } from '../../scripts/lib/topic-reader';
-import { startService, waitUntilReady, type RunningService } from '../../scripts/lib/services';
-import { freePort } from '../../scripts/lib/ports';
+import { startOnFreePorts, type RunningService } from '../../scripts/lib/services';
 
 jest.setTimeout(90_000);
 
@@ -50,18 +49,17 @@ beforeAll(async () => {
   await createTopic(text, 1);
   admin = testKafka().admin();
   await admin.connect();
-  port = await freePort();
-  service = startService('producer', {
+  const started = await startOnFreePorts('producer', {
     env: {
-      HTTP_PORT: String(port),
       TOPICS: [topic, text].join(','),
       HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
     },
-    managementPort: await freePort(),
+    portSettings: ['HTTP_PORT'],
     label: 'hostile-http',
   });
-  await waitUntilReady(service, 60_000);
+  service = started.service;
+  port = started.ports.HTTP_PORT ?? 0;
 }, 90_000);
 
 afterAll(async () => {

@@ -4,14 +4,8 @@
  * readiness false; 200 again afterwards without a restart, readiness true.
  */
 import { startKafka, type KafkaCluster } from '../../scripts/kafka/harness';
-import {
-  startService,
-  waitForStatus,
-  waitUntilReady,
-  type RunningService,
-} from '../../scripts/lib/services';
+import { startOnFreePorts, waitForStatus, type RunningService } from '../../scripts/lib/services';
 import { consumeAll, uniqueTopic } from '../support/kafka';
-import { freePort } from '../../scripts/lib/ports';
 
 const PRODUCE_TIMEOUT_MS = 5_000;
 
@@ -35,19 +29,18 @@ test('broker stopped and restarted: fast 503s during, 200s after, readiness foll
   cluster = await startKafka({ nodes: 1 });
   const topic = uniqueTopic('producer-outage');
   await cluster.createTopics([{ name: topic, partitions: 3 }]);
-  const [httpPort, managementPort] = [await freePort(), await freePort()];
-  service = startService('producer', {
+  const started = await startOnFreePorts('producer', {
     env: {
-      HTTP_PORT: String(httpPort),
       KAFKA_BROKERS: cluster.bootstrap,
       TOPICS: topic,
       PRODUCE_TIMEOUT_MS: String(PRODUCE_TIMEOUT_MS),
     },
-    managementPort,
+    portSettings: ['HTTP_PORT'],
     label: 'outage',
   });
-  await waitUntilReady(service, 60_000);
-  const running = service;
+  service = started.service;
+  const httpPort = started.ports.HTTP_PORT;
+  const running = started.service;
   const acked: Array<{ value: string; partition: number; offset: string }> = [];
   let n = 0;
   const send = async (): Promise<Answer> => {

@@ -3,9 +3,8 @@
  * finish with their batches acknowledged, later ones get a clear error or a refused
  * connection, and the process exits 0 within the deadline. Every 2xx is in Kafka.
  */
-import { startService, waitUntilReady } from '../../scripts/lib/services';
+import { startOnFreePorts } from '../../scripts/lib/services';
 import { consumeAll, createTopic, uniqueTopic } from '../support/kafka';
-import { freePort } from '../../scripts/lib/ports';
 
 interface Outcome {
   startedAt: number;
@@ -30,19 +29,17 @@ function connectionErrorCode(error: unknown): string | undefined {
 test('SIGTERM under load: in-flight requests finish, the rest get clear errors, exit 0 in time', async () => {
   const topic = uniqueTopic('producer-shutdown');
   await createTopic(topic, 6);
-  const [httpPort, managementPort] = [await freePort(), await freePort()];
-  const service = startService('producer', {
+  const { service, ports } = await startOnFreePorts('producer', {
     env: {
-      HTTP_PORT: String(httpPort),
       TOPICS: topic,
       // Batches linger, so at SIGTERM there are requests waiting that must still be acked.
       BATCH_LINGER_MS: '100',
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
     },
-    managementPort,
+    portSettings: ['HTTP_PORT'],
     label: 'shutdown',
   });
-  await waitUntilReady(service, 60_000);
+  const httpPort = ports.HTTP_PORT;
   const url = `http://127.0.0.1:${httpPort}/v1/topics/${topic}/messages`;
 
   let exited = false;
